@@ -17,8 +17,37 @@ CORE_SRCS := $(wildcard $(TOP)/kmod/core/*.cpp)
 CORE_HDRS := $(wildcard $(TOP)/kmod/core/*.hpp $(TOP)/kmod/rt/*.hpp $(TOP)/include/uapi/xenblk/*.h)
 CORE_INCS := -I$(TOP)/kmod/rt -I$(TOP)/kmod/core -I$(TOP)/include/uapi
 
-.PHONY: all setup modules check fuzz boottest test clean
+.PHONY: all setup modules modules-one check fuzz boottest test clean
 all: modules
+
+# ---------------------------------------------------------------- kernels
+# Supported series; for each, the newest Debian amd64 headers installed.
+SERIES := 6.1 6.12
+kver_of = $(lastword $(shell ls -d /usr/src/linux-headers-$(1).*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' | sort -V))
+KVERS ?= $(strip $(foreach s,$(SERIES),$(call kver_of,$(s))))
+
+# ---------------------------------------------------------------- modules
+# Each kernel gets its own build tree (a tree of links to kmod/), so that 6.1
+# and 6.12 objects never mix and incremental builds stay incremental.
+KBUILD_DIR = $(BUILD)/$(KVER)/kmod
+KDIR       = /lib/modules/$(KVER)/build
+# 6.12 (BTF vmlinux in the headers): keep pahole away from C++ debug info
+PAHOLE_VARS = $(if $(shell grep -s '^CONFIG_PAHOLE_HAS_LANG_EXCLUDE=y' $(KDIR)/.config), \
+	MODULE_PAHOLE_FLAGS=--lang_exclude=rust,c++,c++03,c++11,c++14)
+
+modules:
+	@[ -n "$(KVERS)" ] || { echo "no supported kernel headers installed: run 'make setup'" >&2; exit 1; }
+	@set -e; for k in $(KVERS); do $(MAKE) --no-print-directory modules-one KVER=$$k; done
+
+modules-one:
+	@[ -d $(KDIR) ] || { echo "no headers for $(KVER) in $(KDIR)" >&2; exit 1; }
+	@mkdir -p $(KBUILD_DIR)
+	@cp -asf $(TOP)/kmod/. $(KBUILD_DIR)/
+	@find $(KBUILD_DIR) -xtype l -delete
+	@echo "  MODULES $(KVER)"
+	@set -o pipefail; $(MAKE) -C $(KDIR) M=$(KBUILD_DIR) W=1 XENBLK_TOP=$(TOP) $(PAHOLE_VARS) modules \
+		2>&1 | tee $(BUILD)/$(KVER)/build.log
+	@$(TOP)/scripts/check-build-log $(BUILD)/$(KVER)/build.log
 
 setup:
 	@$(TOP)/scripts/setup.sh
