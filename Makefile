@@ -23,13 +23,14 @@ all: modules
 # ---------------------------------------------------------------- kernels
 # Supported series; for each, the newest Debian amd64 headers installed.
 SERIES := 6.1 6.12
-kver_of = $(lastword $(shell ls -d /usr/src/linux-headers-$(1).*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' | sort -V))
+kver_of = $(lastword $(shell ls -d /usr/src/linux-headers-$(1).*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' | grep -vE -- '-(cloud|rt)-amd64$$' | sort -V))
 KVERS ?= $(strip $(foreach s,$(SERIES),$(call kver_of,$(s))))
 
 # ---------------------------------------------------------------- modules
 # Each kernel gets its own build tree (a tree of links to kmod/), so that 6.1
 # and 6.12 objects never mix and incremental builds stay incremental.
-KBUILD_DIR = $(BUILD)/$(KVER)/kmod
+KMOD_SRC  ?= $(TOP)/kmod
+KBUILD_DIR ?= $(BUILD)/$(KVER)/kmod
 KDIR       = /lib/modules/$(KVER)/build
 # 6.12 (BTF vmlinux in the headers): keep pahole away from C++ debug info
 PAHOLE_VARS = $(if $(shell grep -s '^CONFIG_PAHOLE_HAS_LANG_EXCLUDE=y' $(KDIR)/.config), \
@@ -42,12 +43,12 @@ modules:
 modules-one:
 	@[ -d $(KDIR) ] || { echo "no headers for $(KVER) in $(KDIR)" >&2; exit 1; }
 	@mkdir -p $(KBUILD_DIR)
-	@cp -asf $(TOP)/kmod/. $(KBUILD_DIR)/
+	@cp -asf $(KMOD_SRC)/. $(KBUILD_DIR)/
 	@find $(KBUILD_DIR) -xtype l -delete
 	@echo "  MODULES $(KVER)"
 	@set -o pipefail; $(MAKE) -C $(KDIR) M=$(KBUILD_DIR) W=1 XENBLK_TOP=$(TOP) $(PAHOLE_VARS) modules \
-		2>&1 | tee $(BUILD)/$(KVER)/build.log
-	@$(TOP)/scripts/check-build-log $(BUILD)/$(KVER)/build.log
+		2>&1 | tee $(KBUILD_DIR)/../build.log
+	@$(TOP)/scripts/check-build-log $(KBUILD_DIR)/../build.log
 
 setup:
 	@$(TOP)/scripts/setup.sh
@@ -77,6 +78,31 @@ $(UNIT_DIR)/xenblk-unit: $(UNIT_CORE_OBJS) $(UNIT_TEST_OBJS)
 
 check: $(UNIT_DIR)/xenblk-unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $<
+
+# ---------------------------------------------------------------- fuzzing
+FUZZ_SECONDS ?= 30
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SRCS    := $(TOP)/kmod/core/abi.cpp $(TOP)/kmod/core/wire.cpp $(TOP)/kmod/core/validate.cpp
+
+$(FUZZ_DIR)/fuzz_request: $(TOP)/tests/fuzz/fuzz_request.cpp $(FUZZ_SRCS) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		$(CORE_INCS) -o $@ $(TOP)/tests/fuzz/fuzz_request.cpp $(FUZZ_SRCS)
+
+fuzz: $(FUZZ_DIR)/fuzz_request
+	@mkdir -p $(FUZZ_DIR)/corpus
+	$< -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus
+
+# ---------------------------------------------------------------- everything
+# Installs what is missing, builds, runs every suite; the last line of output
+# is "N passed, N failed".
+test: setup
+	@$(MAKE) --no-print-directory modules
+	@$(MAKE) --no-print-directory $(UNIT_DIR)/xenblk-unit
+	@$(TOP)/tests/run-all --kernels "$(KVERS)"
+
+boottest: modules
+	@$(TOP)/tests/run-all --kernels "$(KVERS)" --only boot
 
 clean:
 	rm -rf $(BUILD)

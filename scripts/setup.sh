@@ -102,10 +102,13 @@ main() {
     return 0
   fi
   add_backports
-  apt_update
   install_pkgs "${HOST_PKGS[@]}"
   local k61 k612
   k61=$(kver_of_series 6.1.); k612=$(kver_of_series 6.12.)
+  if [ -z "$k61" ] || [ -z "$k612" ]; then
+    apt_update
+    k61=$(kver_of_series 6.1.); k612=$(kver_of_series 6.12.)
+  fi
   [ -n "$k61" ] || { log "no 6.1 kernel found in the apt sources"; return 1; }
   [ -n "$k612" ] || { log "no 6.12 kernel found in bookworm-backports"; return 1; }
   install_pkgs "linux-headers-$k61"
