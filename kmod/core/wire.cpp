@@ -50,11 +50,16 @@ template <class T> void copy_in(T* dst, const void* shared)
 }
 
 // Private-to-private reinterpretation of the copied bytes as one member.
-template <class T> T view_as(const u8* bytes)
+// Wire structs are never passed or returned by value: clang 14 mis-returns
+// small structs holding the 4-byte-aligned u64 of the x86_32 layout.
+template <class T> void view_as(const u8* bytes, T* v)
 {
-	T v;
-	kstd::memcpy(&v, bytes, sizeof(v));
-	return v;
+	kstd::memcpy(v, bytes, sizeof(*v));
+}
+
+template <class T> void zero(T* v)
+{
+	kstd::memset(v, 0, sizeof(*v));
 }
 
 Segment from_wire(const struct blkif_request_segment& s)
@@ -62,14 +67,12 @@ Segment from_wire(const struct blkif_request_segment& s)
 	return Segment{ s.gref, s.first_sect, s.last_sect };
 }
 
-struct blkif_request_segment to_wire(const Segment& s)
+void to_wire(const Segment& s, struct blkif_request_segment* w)
 {
-	struct blkif_request_segment w;
-	kstd::memset(&w, 0, sizeof(w));
-	w.gref = s.gref;
-	w.first_sect = s.first_sect;
-	w.last_sect = s.last_sect;
-	return w;
+	zero(w);
+	w->gref = s.gref;
+	w->first_sect = s.first_sect;
+	w->last_sect = s.last_sect;
 }
 
 template <class L> void decode_request_as(const void* slot, Request* out)
@@ -82,7 +85,8 @@ template <class L> void decode_request_as(const void* slot, Request* out)
 	out->kind = request_kind(out->op);
 	switch (out->kind) {
 	case ReqKind::rw: {
-		const auto r = view_as<typename L::rw>(raw);
+		typename L::rw r;
+		view_as(raw, &r);
 		out->nr_segments = r.nr_segments;
 		out->handle = r.handle;
 		out->id = r.id;
@@ -92,7 +96,8 @@ template <class L> void decode_request_as(const void* slot, Request* out)
 		break;
 	}
 	case ReqKind::discard: {
-		const auto r = view_as<typename L::discard>(raw);
+		typename L::discard r;
+		view_as(raw, &r);
 		out->discard_flag = r.flag;
 		out->handle = r.handle;
 		out->id = r.id;
@@ -101,7 +106,8 @@ template <class L> void decode_request_as(const void* slot, Request* out)
 		break;
 	}
 	case ReqKind::indirect: {
-		const auto r = view_as<typename L::indirect>(raw);
+		typename L::indirect r;
+		view_as(raw, &r);
 		out->indirect_op = r.indirect_op;
 		out->nr_segments = r.nr_segments;
 		out->id = r.id;
@@ -111,9 +117,12 @@ template <class L> void decode_request_as(const void* slot, Request* out)
 			out->indirect_grefs[i] = r.indirect_grefs[i];
 		break;
 	}
-	case ReqKind::other:
-		out->id = view_as<typename L::other>(raw).id;
+	case ReqKind::other: {
+		typename L::other r;
+		view_as(raw, &r);
+		out->id = r.id;
 		break;
+	}
 	}
 }
 
@@ -127,20 +136,14 @@ template <class L, class W> void write_entry(void* slot, const W& w)
 	kstd::memcpy(slot, raw, sizeof(raw));
 }
 
-template <class T> T zeroed()
-{
-	T v;
-	kstd::memset(&v, 0, sizeof(v));
-	return v;
-}
-
 template <class L> bool encode_request_as(const Request& q, void* slot)
 {
 	switch (request_kind(q.op)) {
 	case ReqKind::rw: {
 		if (q.nr_segments > 255)
 			return false;
-		auto r = zeroed<typename L::rw>();
+		typename L::rw r;
+		zero(&r);
 		r.operation = q.op;
 		r.nr_segments = static_cast<u8>(q.nr_segments);
 		r.handle = q.handle;
@@ -148,12 +151,13 @@ template <class L> bool encode_request_as(const Request& q, void* slot)
 		r.sector_number = q.sector;
 		const size_t n = kstd::min<size_t>(q.nr_segments, kstd::array_size(r.seg));
 		for (size_t i = 0; i < n; i++)
-			r.seg[i] = to_wire(q.seg[i]);
+			to_wire(q.seg[i], &r.seg[i]);
 		write_entry<L>(slot, r);
 		break;
 	}
 	case ReqKind::discard: {
-		auto r = zeroed<typename L::discard>();
+		typename L::discard r;
+		zero(&r);
 		r.operation = q.op;
 		r.flag = q.discard_flag;
 		r.handle = q.handle;
@@ -164,7 +168,8 @@ template <class L> bool encode_request_as(const Request& q, void* slot)
 		break;
 	}
 	case ReqKind::indirect: {
-		auto r = zeroed<typename L::indirect>();
+		typename L::indirect r;
+		zero(&r);
 		r.operation = q.op;
 		r.indirect_op = q.indirect_op;
 		r.nr_segments = q.nr_segments;
@@ -177,7 +182,8 @@ template <class L> bool encode_request_as(const Request& q, void* slot)
 		break;
 	}
 	case ReqKind::other: {
-		auto r = zeroed<typename L::other>();
+		typename L::other r;
+		zero(&r);
 		r.operation = q.op;
 		r.id = q.id;
 		write_entry<L>(slot, r);
@@ -189,7 +195,8 @@ template <class L> bool encode_request_as(const Request& q, void* slot)
 
 template <class L> void encode_response_as(void* slot, u64 id, u8 op, s16 status)
 {
-	auto r = zeroed<typename L::response>();
+	typename L::response r;
+	zero(&r);
 	r.id = id;
 	r.operation = op;
 	r.status = status;
