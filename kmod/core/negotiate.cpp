@@ -307,6 +307,10 @@ int backend_publish_device(const BackendConfig& cfg, const DeviceProps& dev, Key
 
 	switch (cfg.flush) {
 	case FlushPolicy::automatic:
+		// Either feature makes a frontend turn its write cache on: offer them
+		// only when the device really has a volatile cache.
+		flush_cache = barrier = dev.write_cache;
+		break;
 	case FlushPolicy::both:
 		flush_cache = dev.write_cache;
 		barrier = true;

@@ -49,26 +49,26 @@ protected:
 // Key names (relative to the device directory).
 namespace key {
 // backend -> frontend
-constexpr char feature_flush_cache[] = "feature-flush-cache";
-constexpr char feature_barrier[] = "feature-barrier";
-constexpr char feature_discard[] = "feature-discard";
-constexpr char discard_granularity[] = "discard-granularity";
-constexpr char discard_alignment[] = "discard-alignment";
-constexpr char discard_secure[] = "discard-secure";
-constexpr char feature_persistent[] = "feature-persistent";   // both directions
-constexpr char feature_max_indirect_segments[] = "feature-max-indirect-segments";
-constexpr char multi_queue_max_queues[] = "multi-queue-max-queues";
-constexpr char max_ring_page_order[] = "max-ring-page-order";
-constexpr char sectors[] = "sectors";
-constexpr char sector_size[] = "sector-size";
-constexpr char physical_sector_size[] = "physical-sector-size";
-constexpr char info[] = "info";
+inline constexpr char feature_flush_cache[] = "feature-flush-cache";
+inline constexpr char feature_barrier[] = "feature-barrier";
+inline constexpr char feature_discard[] = "feature-discard";
+inline constexpr char discard_granularity[] = "discard-granularity";
+inline constexpr char discard_alignment[] = "discard-alignment";
+inline constexpr char discard_secure[] = "discard-secure";
+inline constexpr char feature_persistent[] = "feature-persistent";   // both directions
+inline constexpr char feature_max_indirect_segments[] = "feature-max-indirect-segments";
+inline constexpr char multi_queue_max_queues[] = "multi-queue-max-queues";
+inline constexpr char max_ring_page_order[] = "max-ring-page-order";
+inline constexpr char sectors[] = "sectors";
+inline constexpr char sector_size[] = "sector-size";
+inline constexpr char physical_sector_size[] = "physical-sector-size";
+inline constexpr char info[] = "info";
 // frontend -> backend
-constexpr char ring_page_order[] = "ring-page-order";
-constexpr char multi_queue_num_queues[] = "multi-queue-num-queues";
-constexpr char ring_ref[] = "ring-ref";                        // + page index if order > 0
-constexpr char event_channel[] = "event-channel";
-constexpr char protocol[] = "protocol";
+inline constexpr char ring_page_order[] = "ring-page-order";
+inline constexpr char multi_queue_num_queues[] = "multi-queue-num-queues";
+inline constexpr char ring_ref[] = "ring-ref";                        // + page index if order > 0
+inline constexpr char event_channel[] = "event-channel";
+inline constexpr char protocol[] = "protocol";
 } // namespace key
 
 // ---- numbers ------------------------------------------------------------------
@@ -96,7 +96,7 @@ int queue_key(char* buf, size_t len, u32 nr_queues, u32 queue, const char* leaf)
 // The key of ring page <page> of queue <queue>: "ring-ref" for order 0, else
 // "ring-ref<page>", with the queue prefix above ("queue-1/ring-ref3").
 int ring_ref_key(char* buf, size_t len, u32 nr_queues, u32 queue, u32 ring_order, u32 page);
-constexpr size_t key_buf_len = 48;   // enough for any key built here
+inline constexpr size_t key_buf_len = 48;   // enough for any key built here
 
 // ---- flush modes ----------------------------------------------------------------
 

@@ -114,6 +114,25 @@ private:
 	T* p_ = nullptr;
 };
 
+// The same for arrays from operator new[].
+template <class T> class unique_ptr<T[]> {
+public:
+	unique_ptr() = default;
+	explicit unique_ptr(T* p) : p_(p) {}
+	unique_ptr(const unique_ptr&) = delete;
+	unique_ptr& operator=(const unique_ptr&) = delete;
+	unique_ptr(unique_ptr&& o) noexcept : p_(o.release()) {}
+	unique_ptr& operator=(unique_ptr&& o) noexcept { reset(o.release()); return *this; }
+	~unique_ptr() { reset(); }
+	T* get() const { return p_; }
+	T& operator[](size_t i) const { return p_[i]; }
+	explicit operator bool() const { return p_ != nullptr; }
+	T* release() { T* p = p_; p_ = nullptr; return p; }
+	void reset(T* p = nullptr) { T* old = p_; p_ = p; delete[] old; }
+private:
+	T* p_ = nullptr;
+};
+
 // A pointer + length view over contiguous objects.
 template <class T> class span {
 public:

@@ -785,8 +785,10 @@ TEST(BackendPublish, WriteCacheDevice)
 
 TEST(BackendPublish, WriteThroughDevice)
 {
+	// auto: no write cache on the device => neither flush nor barrier, so no
+	// frontend advertises a write cache to its guest
 	EXPECT_EQ(published(xb::BackendConfig(), disk(false)),
-		  with(transport_keys, {{"feature-flush-cache", "0"}, {"feature-barrier", "1"},
+		  with(transport_keys, {{"feature-flush-cache", "0"}, {"feature-barrier", "0"},
 					{"sectors", "2097152"}, {"sector-size", "512"},
 					{"physical-sector-size", "512"}, {"info", "0"}}));
 }
@@ -869,7 +871,7 @@ TEST_P(FlushPolicies, KeysAndFrontendChoice)
 INSTANTIATE_TEST_SUITE_P(
 	All, FlushPolicies,
 	::testing::Values(PolicyCase{FlushPolicy::automatic, true, "1", "1", FlushMode::flush},
-			  PolicyCase{FlushPolicy::automatic, false, "0", "1", FlushMode::barrier},
+			  PolicyCase{FlushPolicy::automatic, false, "0", "0", FlushMode::none},
 			  PolicyCase{FlushPolicy::flush, true, "1", "0", FlushMode::flush},
 			  PolicyCase{FlushPolicy::flush, false, "0", "0", FlushMode::none},
 			  PolicyCase{FlushPolicy::barrier, true, "0", "1", FlushMode::barrier},
