@@ -60,6 +60,7 @@ HOST_PKGS=(
   libgtest-dev clang llvm libclang-rt-14-dev
   qemu-system-x86 busybox-static
   libnl-genl-3-dev pkg-config
+  fdisk e2fsprogs fio util-linux bash coreutils
 )
 
 missing_pkgs() {

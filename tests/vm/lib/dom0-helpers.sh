@@ -1,0 +1,102 @@
+#!/bin/sh
+# dom0-helpers.sh - helpers for dom0 test scripts (POSIX sh; sourced by dom0-init
+# before the dom0 script, together with tap.sh).  Documented in
+# Documentation/testing.md.  Every wait has a deadline and returns non-zero
+# when it passes.
+#
+#   xb_disk                         the backing device (/dev/nullb0, /dev/ram0, /dev/loop0)
+#   xb_domu_start NAME [ARG]        create PV domU NAME on the disk; ARG reaches its
+#                                   script as $XB_ARG; its console is relayed as "NAME| "
+#   xb_wait_line NAME REGEX [SECS]  wait for a console line of domU NAME (default 120 s)
+#   xb_domu_wait_end NAME [SECS]    wait until domU NAME's script has finished
+#   xb_domu_destroy NAME            destroy domU NAME at once (no shutdown, no flush)
+#   xb_wait_released NAME [SECS]    wait until the backend of NAME has released the disk
+#   xb_nullb_power_cycle            null_blk power off + on: drops its volatile cache
+#   xb_disk_read SECTOR COUNT FILE  read COUNT 512-byte sectors from the disk (O_DIRECT)
+#   xb_domid NAME                   domain id
+#   xb_backend_dir NAME             xenstore backend directory of NAME's disk
+#   xb_frontend_dir NAME            xenstore frontend directory of NAME's disk
+#   xb_backend_stat NAME FIELD      backend statistics (rd_req wr_req f_req ds_req oo_req ...)
+#   xb_disk_flushes                 flush requests completed by the backing device
+XB_DEVID=51712            # xvda
+XB_CONSOLE_DIR=/var/log/xen/console
+
+xb_now() { cut -d. -f1 /proc/uptime; }
+xb_disk() { cat /run/xenblk-disk; }
+xb_domid() { cat "/run/xenblk-domid-$1" 2>/dev/null || xl domid "$1" 2>/dev/null; }
+xb_backend_dir() { echo "/local/domain/0/backend/vbd/$(xb_domid "$1")/$XB_DEVID"; }
+xb_frontend_dir() { echo "/local/domain/$(xb_domid "$1")/device/vbd/$XB_DEVID"; }
+
+xb_domu_start() {
+	_n=$1 _arg=${2:-}
+	_disk="'format=raw,vdev=xvda,access=rw,target=$(xb_disk)'"
+	[ "$BACK" = qdisk ] && _disk="'format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=$(xb_disk)'"
+	cat > "/etc/xen/$_n.cfg" <<CFG
+name = "$_n"
+type = "pv"
+kernel = "/guest/vmlinuz"
+ramdisk = "/guest/initrd.gz"
+extra = "console=hvc0 loglevel=4 xenblk.name=$_n xenblk.arg=$_arg"
+memory = 256
+vcpus = $VCPUS
+disk = [ $_disk ]
+vif = [ ]
+on_poweroff = "preserve"
+on_reboot = "destroy"
+on_crash = "preserve"
+CFG
+	rm -f "$XB_CONSOLE_DIR/guest-$_n.log"
+	( _d=$(( $(xb_now) + 120 ))
+	  while [ ! -e "$XB_CONSOLE_DIR/guest-$_n.log" ] && [ "$(xb_now)" -lt $_d ]; do sleep 0.2; done
+	  exec tail -n +1 -f "$XB_CONSOLE_DIR/guest-$_n.log" ) 2>/dev/null |
+		while IFS= read -r _l; do printf '%s| %s\n' "$_n" "$_l"; done &
+	xl create "/etc/xen/$_n.cfg" > "/tmp/xl-create-$_n.log" 2>&1 || {
+		echo "xb_domu_start: xl create $_n failed:"; cat "/tmp/xl-create-$_n.log"
+		tail -n 30 /var/log/xen/xl-"$_n".log /var/log/xen/xen-hotplug.log 2>/dev/null
+		return 1
+	}
+	xb_domid "$_n" > "/run/xenblk-domid-$_n"
+}
+
+xb_wait_line() {
+	_d=$(( $(xb_now) + ${3:-120} ))
+	while ! grep -Eq "$2" "$XB_CONSOLE_DIR/guest-$1.log" 2>/dev/null; do
+		[ "$(xb_now)" -lt $_d ] || return 1
+		# a guest that panicked will print nothing more
+		grep -q 'Kernel panic' "$XB_CONSOLE_DIR/guest-$1.log" 2>/dev/null && return 1
+		sleep 0.3
+	done
+}
+
+xb_domu_wait_end() { xb_wait_line "$1" '^XENBLK-DOMU-END' "${2:-300}"; }
+
+xb_domu_destroy() { xl destroy "$1"; }
+
+xb_wait_released() {
+	_id=$(cat "/run/xenblk-domid-$1")
+	_d=$(( $(xb_now) + ${2:-60} ))
+	while [ -e "/sys/bus/xen-backend/devices/vbd-$_id-$XB_DEVID" ] ||
+	      xenstore-exists "/local/domain/0/backend/vbd/$_id" 2>/dev/null; do
+		[ "$(xb_now)" -lt $_d ] || return 1
+		sleep 0.3
+	done
+}
+
+xb_nullb_power_cycle() {
+	_p=/sys/kernel/config/nullb/nullb0/power
+	echo 0 > $_p && echo 1 > $_p
+}
+
+xb_disk_read() {
+	dd if="$(xb_disk)" of="$3" bs=512 skip="$1" count="$2" iflag=direct 2>/dev/null
+}
+
+xb_backend_stat() {
+	cat "/sys/bus/xen-backend/devices/vbd-$(xb_domid "$1")-$XB_DEVID/statistics/$2"
+}
+
+# field 15 of /sys/block/DEV/stat: flush requests completed
+xb_disk_flushes() {
+	_b=$(basename "$(xb_disk)")
+	awk '{print $15}' "/sys/block/$_b/stat"
+}

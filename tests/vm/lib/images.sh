@@ -1,0 +1,137 @@
+#!/bin/bash
+# images.sh - Xen packages, cached dom0/domU base images and TAP reporting for
+# tests/vm/run (sourced; needs tests/lib/initramfs.sh).
+#
+# Base images are gzip'd cpio archives cached under build/vm/base/, keyed by a
+# hash of everything that goes into them; a run appends its small overlay archive
+# (the kernel unpacks concatenated archives in order).
+XENVER=4.17
+XEN_TREE=$XENBLK_CACHE/xen-$XENVER
+XEN_DEBS="xen-hypervisor-$XENVER-amd64 xen-utils-$XENVER xen-utils-common xenstore-utils
+  libxenmisc$XENVER libxenstore4 libxentoollog1 libxencall1 libxenevtchn1 libxenforeignmemory1
+  libxengnttab1 libxendevicemodel1 libxentoolcore1 libxenhypfs1 libyajl2"
+VM_BASE_DIR=${TOP:?}/build/vm/base
+DOM0_MODULES="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-blkback null_blk brd loop configfs"
+DOMU_MODULES="xen-blkfront"
+DOMU_TOOLS="/usr/sbin/mke2fs /usr/sbin/e2fsck /usr/sbin/sfdisk"
+
+# 6.1 / 6.12 / a full release -> the release fetched by scripts/setup.sh
+resolve_kver() {
+	local k=$1 v
+	if [ -f "$XENBLK_CACHE/kernels.mk" ]; then
+		case $k in
+		6.1) v=$(sed -n 's/^KVER_6_1=//p' "$XENBLK_CACHE/kernels.mk") ;;
+		6.12) v=$(sed -n 's/^KVER_6_12=//p' "$XENBLK_CACHE/kernels.mk") ;;
+		*) v=$k ;;
+		esac
+	else
+		v=$k
+	fi
+	[ -n "$v" ] && [ -e "$(kernel_tree "$v")/boot/vmlinuz-$v" ] && echo "$v"
+}
+
+# Xen hypervisor and toolstack: downloaded and unpacked, not installed
+ensure_xen() {
+	[ -e "$XEN_TREE/.done" ] && return 0
+	local debs=$XEN_TREE.debs d
+	rm -rf "$XEN_TREE" "$debs"; mkdir -p "$XEN_TREE" "$debs"
+	(cd "$debs" && apt-get download -qq $XEN_DEBS 2>/dev/null) ||
+		{ apt-get update -qq && (cd "$debs" && apt-get download -qq $XEN_DEBS); }
+	for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$XEN_TREE"; done
+	rm -rf "$debs"
+	gunzip -c "$XEN_TREE/boot/xen-$XENVER-amd64.gz" > "$XEN_TREE/xen.elf"
+	touch "$XEN_TREE/.done"
+}
+xen_image() { echo "$XEN_TREE/xen.elf"; }
+
+_versions() { dpkg-query -W -f '${Package}=${Version}\n' "$@" 2>/dev/null; }
+
+# dom0: busybox, the Xen toolstack, bash + flock + stat for the hotplug scripts,
+# Xen and block-device modules
+dom0_base_image() {
+	local kver=$1 key out r b
+	key=$( { echo "$kver"; cat "${BASH_SOURCE[0]}" "$TOP/tests/lib/initramfs.sh"; ls "$XEN_TREE";
+		_versions busybox-static bash util-linux coreutils; } | sha256sum | cut -c1-16)
+	out=$VM_BASE_DIR/dom0-$kver-$key.gz
+	[ -e "$out" ] && { echo "$out"; return 0; }
+	r=$VM_BASE_DIR/dom0-$kver.root
+	initramfs_skel "$r"
+	(cd "$XEN_TREE" && tar cf - --exclude=./usr/share --exclude=./boot --exclude=./xen.elf \
+		--exclude='./usr/lib/xen-*/lib/python*' --exclude='./usr/lib/xen-*/boot' --exclude=./.done .) |
+		(cd "$r" && tar xf - --keep-directory-symlink)
+	for b in "$XEN_TREE"/usr/lib/xen-$XENVER/bin/* "$XEN_TREE"/usr/bin/xenstore* "$XEN_TREE"/usr/sbin/*; do
+		[ -f "$b" ] && file -b "$b" | grep -q ELF && copy_bin "$r" "$b" "$XEN_TREE"
+	done
+	for b in /bin/bash /usr/bin/flock /usr/bin/stat; do copy_bin "$r" "$b"; done
+	install -D -m 0644 "$(readlink -f /lib/x86_64-linux-gnu/libgcc_s.so.1)" "$r/usr/lib/x86_64-linux-gnu/libgcc_s.so.1"
+	initramfs_modules "$r" "$(kernel_tree "$kver")" "$kver" $DOM0_MODULES
+	mkdir -p "$VM_BASE_DIR"; rm -f "$VM_BASE_DIR"/dom0-"$kver"-*.gz
+	initramfs_pack "$r" "$out.tmp" && mv "$out.tmp" "$out"
+	rm -rf "$r"
+	echo "$out"
+}
+
+# domU: busybox, the stock frontend module, mkfs/fsck/sfdisk
+domu_base_image() {
+	local kver=$1 key out r b
+	key=$( { echo "$kver"; cat "${BASH_SOURCE[0]}" "$TOP/tests/lib/initramfs.sh";
+		_versions busybox-static e2fsprogs fdisk fio; } | sha256sum | cut -c1-16)
+	out=$VM_BASE_DIR/domu-$kver-$key.gz
+	[ -e "$out" ] && { echo "$out"; return 0; }
+	r=$VM_BASE_DIR/domu-$kver.root
+	initramfs_skel "$r"
+	for b in $DOMU_TOOLS; do copy_bin "$r" "$b"; done
+	ln -sf mke2fs "$r/usr/sbin/mkfs.ext4"; ln -sf e2fsck "$r/usr/sbin/fsck.ext4"
+	initramfs_modules "$r" "$(kernel_tree "$kver")" "$kver" $DOMU_MODULES
+	mkdir -p "$VM_BASE_DIR"; rm -f "$VM_BASE_DIR"/domu-"$kver"-*.gz
+	initramfs_pack "$r" "$out.tmp" && mv "$out.tmp" "$out"
+	rm -rf "$r"
+	echo "$out"
+}
+
+guest_kernel() { cp "$(kernel_tree "$1")/boot/vmlinuz-$1" "$2"; }
+
+# report_tap CONSOLE_LOG QEMU_STATUS: one TAP stream from the streams in the
+# console: "TAPH: " (the harness in dom0), "TAP0: " (the dom0 script) and
+# "NAME| TAPU: " (the script of domU NAME).  Every stream must end with its plan
+# and have as many results as it planned.
+report_tap() {
+	local log=$1 qrc=$2
+	awk -v qrc="$qrc" '
+	function stream_of(line,   m) {
+		if (line ~ /^TAPH: /) { sub(/^TAPH: /, "", line); cur = "vm"; return line }
+		if (line ~ /^TAP0: /) { sub(/^TAP0: /, "", line); cur = "dom0"; return line }
+		if (match(line, /^[A-Za-z0-9_.-]+\| TAPU: /)) {
+			cur = substr(line, 1, index(line, "|") - 1); return substr(line, RLENGTH + 1) }
+		return ""
+	}
+	{
+		t = stream_of($0); if (t == "") { if ($0 ~ /^VMTEST-END/) ended = 1; next }
+		if (!(cur in seen)) { seen[cur] = 1; order[++ns] = cur }
+		if (t ~ /^1\.\./) { plan[cur] = substr(t, 4) + 0; next }
+		if (t ~ /^(not )?ok /) {
+			got[cur]++; n++
+			bad = (t ~ /^not ok/); if (bad) failed++
+			sub(/^(not )?ok [0-9]* *-? */, "", t)
+			print (bad ? "not ok " : "ok ") n " - " cur ": " t
+			next
+		}
+		if (t ~ /^#/) { print "# " cur ": " substr(t, 3); next }
+		if (t ~ /^Bail out!/) { print "# " cur ": " t }
+	}
+	END {
+		for (i = 1; i <= ns; i++) {
+			s = order[i]
+			if (!(s in plan)) { n++; failed++; print "not ok " n " - " s ": finished (no plan: the script died or hung)" }
+			else if (plan[s] != got[s]) { n++; failed++; print "not ok " n " - " s ": ran " got[s] + 0 " of " plan[s] " planned tests" }
+		}
+		n++
+		if (ended) print "ok " n " - vm: the run finished"
+		else { failed++; print "not ok " n " - vm: the run finished (QEMU status " qrc (qrc == 124 ? ", timeout" : "") ")" }
+		print "1.." n
+		exit failed > 0
+	}' "$log" && return 0
+	echo "# ---- last console lines ($log)"
+	grep -v -E '^(TAPH|TAP0): |\| TAPU: ' "$log" | tail -n 40 | sed 's/^/# /'
+	return 1
+}
