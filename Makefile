@@ -17,7 +17,7 @@ CORE_SRCS := $(wildcard $(TOP)/kmod/core/*.cpp)
 CORE_HDRS := $(wildcard $(TOP)/kmod/core/*.hpp $(TOP)/kmod/rt/*.hpp $(TOP)/include/uapi/xenblk/*.h)
 CORE_INCS := -I$(TOP)/kmod/rt -I$(TOP)/kmod/core -I$(TOP)/include/uapi
 
-.PHONY: all setup modules modules-one check fuzz boottest test clean
+.PHONY: all setup modules modules-one check fuzz boottest vmtest demo test clean
 all: modules
 
 # ---------------------------------------------------------------- kernels
@@ -103,6 +103,22 @@ test: setup
 
 boottest: modules
 	@$(TOP)/tests/run-all --kernels "$(KVERS)" --only boot
+
+# Boots the test bed and shows the drivers at work (ours where they exist).
+DEMO_FRONT ?= stock
+DEMO_BACK  ?= stock
+DEMO_KERNEL ?= 6.1
+demo: setup
+	@$(MAKE) --no-print-directory modules
+	@$(TOP)/tests/vm/run --kernel $(DEMO_KERNEL) --front $(DEMO_FRONT) --back $(DEMO_BACK) \
+		$$(sed -n 's/^# vm-options: //p' $(TOP)/tests/demo/demo.sh) \
+		--dom0-script $(TOP)/tests/demo/demo.sh --domu-script $(TOP)/tests/demo/demo.sh \
+		--name demo --console 2>&1 | $(TOP)/tests/demo/show
+
+# The kernel selftests in the Xen test bed, over the driver matrix.
+vmtest: setup
+	@$(MAKE) --no-print-directory modules
+	@$(TOP)/tests/run-all --kernels "$(KVERS)" --only vm
 
 clean:
 	rm -rf $(BUILD)

@@ -18,6 +18,7 @@
 #   xb_frontend_dir NAME            xenstore frontend directory of NAME's disk
 #   xb_backend_stat NAME FIELD      backend statistics (rd_req wr_req f_req ds_req oo_req ...)
 #   xb_disk_flushes                 flush requests completed by the backing device
+#   xb_tell NAME KEY VALUE          signal domU NAME (its script waits with xb_await KEY)
 XB_DEVID=51712            # xvda
 XB_CONSOLE_DIR=/var/log/xen/console
 
@@ -55,7 +56,7 @@ CFG
 		tail -n 30 /var/log/xen/xl-"$_n".log /var/log/xen/xen-hotplug.log 2>/dev/null
 		return 1
 	}
-	xb_domid "$_n" > "/run/xenblk-domid-$_n"
+	xl domid "$_n" > "/run/xenblk-domid-$_n"
 }
 
 xb_wait_line() {
@@ -95,8 +96,11 @@ xb_backend_stat() {
 	cat "/sys/bus/xen-backend/devices/vbd-$(xb_domid "$1")-$XB_DEVID/statistics/$2"
 }
 
-# field 15 of /sys/block/DEV/stat: flush requests completed
+# field 16 of /sys/block/DEV/stat: flush requests completed
 xb_disk_flushes() {
 	_b=$(basename "$(xb_disk)")
-	awk '{print $15}' "/sys/block/$_b/stat"
+	awk '{print $16}' "/sys/block/$_b/stat"
 }
+
+# dom0 -> domU signals: a key in the domU's own writable xenstore "data" directory
+xb_tell() { xenstore-write "/local/domain/$(xb_domid "$1")/data/xenblk-$2" "$3"; }

@@ -12,7 +12,7 @@ XEN_DEBS="xen-hypervisor-$XENVER-amd64 xen-utils-$XENVER xen-utils-common xensto
   libxengnttab1 libxendevicemodel1 libxentoolcore1 libxenhypfs1 libyajl2"
 VM_BASE_DIR=${TOP:?}/build/vm/base
 DOM0_MODULES="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-blkback null_blk brd loop configfs"
-DOMU_MODULES="xen-blkfront"
+DOMU_MODULES="xen-blkfront ext4"
 DOMU_TOOLS="/usr/sbin/mke2fs /usr/sbin/e2fsck /usr/sbin/sfdisk"
 
 # 6.1 / 6.12 / a full release -> the release fetched by scripts/setup.sh
@@ -74,13 +74,14 @@ dom0_base_image() {
 # domU: busybox, the stock frontend module, mkfs/fsck/sfdisk
 domu_base_image() {
 	local kver=$1 key out r b
-	key=$( { echo "$kver"; cat "${BASH_SOURCE[0]}" "$TOP/tests/lib/initramfs.sh";
-		_versions busybox-static e2fsprogs fdisk fio; } | sha256sum | cut -c1-16)
+	key=$( { echo "$kver"; cat "${BASH_SOURCE[0]}" "$TOP/tests/lib/initramfs.sh"; ls "$XEN_TREE";
+		_versions busybox-static e2fsprogs fdisk; } | sha256sum | cut -c1-16)
 	out=$VM_BASE_DIR/domu-$kver-$key.gz
 	[ -e "$out" ] && { echo "$out"; return 0; }
 	r=$VM_BASE_DIR/domu-$kver.root
 	initramfs_skel "$r"
 	for b in $DOMU_TOOLS; do copy_bin "$r" "$b"; done
+	for b in xenstore-read xenstore-write; do copy_bin "$r" "$XEN_TREE/usr/bin/$b" "$XEN_TREE"; done
 	ln -sf mke2fs "$r/usr/sbin/mkfs.ext4"; ln -sf e2fsck "$r/usr/sbin/fsck.ext4"
 	initramfs_modules "$r" "$(kernel_tree "$kver")" "$kver" $DOMU_MODULES
 	mkdir -p "$VM_BASE_DIR"; rm -f "$VM_BASE_DIR"/domu-"$kver"-*.gz

@@ -1,0 +1,28 @@
+#!/bin/sh
+# domu-helpers.sh - helpers for domU test scripts (sourced by domu-init).
+#
+#   xb_await KEY [SECS]   wait for dom0's "xb_tell NAME KEY VALUE"; prints VALUE
+#   xb_flushes [DISK]     flush requests the disk completed (/sys/block/DISK/stat field 16)
+#   xb_pattern FILE BYTES random data to write
+#   xb_domu_finish        close this domU's TAP stream (kernel log check, plan) and
+#                         print the end marker; for scripts that dom0 destroys
+#                         before they return.  domu-init calls it after the script.
+xb_await() {
+	_i=0
+	while ! xenstore-read "data/xenblk-$1" 2>/dev/null; do
+		_i=$((_i + 1)); [ $_i -le $(( ${2:-120} * 5 )) ] || return 1
+		sleep 0.2
+	done
+}
+xb_flushes() { awk '{print $16}' "/sys/block/${1:-xvda}/stat"; }
+xb_pattern() { dd if=/dev/urandom of="$1" bs="$2" count=1 iflag=fullblock 2>/dev/null; }
+
+xb_domu_finish() {
+	[ -z "${XB_FINISHED:-}" ] || return 0
+	XB_FINISHED=1
+	_bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection' || true)
+	tap_is "domU kernel log free of WARN/BUG/Oops" "$_bad" ""
+	tap_done
+	sync
+	echo "XENBLK-DOMU-END"
+}
