@@ -58,7 +58,7 @@ kver_of_series() {
 HOST_PKGS=(
   build-essential g++ make bc kmod cpio gzip xz-utils zstd file dwarves
   libgtest-dev clang llvm libclang-rt-14-dev
-  qemu-system-x86 busybox-static
+  qemu-system-x86 qemu-system-xen busybox-static
   libnl-genl-3-dev pkg-config
   fdisk e2fsprogs fio util-linux bash coreutils
 )

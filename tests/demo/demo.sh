@@ -9,7 +9,6 @@ domu_main() {
 		"queues=$(ls /sys/block/xvda/mq | wc -l)," \
 		"max_sectors_kb=$(cat /sys/block/xvda/queue/max_sectors_kb)"
 	dmesg | grep -i -E 'blkfront|xenblk' | sed 's/^/DEMO: dmesg: /'
-	modprobe ext4
 	tap_ok "mkfs.ext4 /dev/xvda" mkfs.ext4 -q -F /dev/xvda
 	mkdir -p /mnt/demo && mount -t ext4 /dev/xvda /mnt/demo
 	for n in 1 2 3 4; do

@@ -3,6 +3,8 @@
 # without a flush is lost; the domU's flush count, the backend's f_req and the
 # device's flush count agree.
 # vm-options: --disk nullb,size=64,cache=32 --vcpus 2
+# vm-backends: stock ours
+# (it reads the kernel backend's sysfs statistics, which qdisk does not have)
 
 domu_main() {
 	tap_is "write cache advertised (device has a volatile cache)" \

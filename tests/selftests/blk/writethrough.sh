@@ -1,6 +1,8 @@
 # A device without a write cache (brd): the backend offers no flush, the domU
 # sees "write through", and fsync sends no flush down.
 # vm-options: --disk brd,size=64 --vcpus 2
+# vm-backends: stock ours
+# (it reads the kernel backend's sysfs statistics, which qdisk does not have)
 
 domu_main() {
 	tap_is "no write cache advertised" "$(cat /sys/block/xvda/queue/write_cache)" "write through"

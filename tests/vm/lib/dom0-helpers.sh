@@ -20,12 +20,14 @@
 #   xb_disk_flushes                 flush requests completed by the backing device
 #   xb_tell NAME KEY VALUE          signal domU NAME (its script waits with xb_await KEY)
 XB_DEVID=51712            # xvda
+XB_BETYPE=vbd             # xenstore backend type: vbd (kernel backends) or qdisk
+[ "${BACK:-}" != qdisk ] || XB_BETYPE=qdisk
 XB_CONSOLE_DIR=/var/log/xen/console
 
 xb_now() { cut -d. -f1 /proc/uptime; }
 xb_disk() { cat /run/xenblk-disk; }
 xb_domid() { cat "/run/xenblk-domid-$1" 2>/dev/null || xl domid "$1" 2>/dev/null; }
-xb_backend_dir() { echo "/local/domain/0/backend/vbd/$(xb_domid "$1")/$XB_DEVID"; }
+xb_backend_dir() { echo "/local/domain/0/backend/$XB_BETYPE/$(xb_domid "$1")/$XB_DEVID"; }
 xb_frontend_dir() { echo "/local/domain/$(xb_domid "$1")/device/vbd/$XB_DEVID"; }
 
 xb_domu_start() {
@@ -46,11 +48,14 @@ on_poweroff = "preserve"
 on_reboot = "destroy"
 on_crash = "preserve"
 CFG
-	rm -f "$XB_CONSOLE_DIR/guest-$_n.log"
+	rm -f "$XB_CONSOLE_DIR/guest-$_n.log" "/run/xenblk-relayed-$_n"
 	( _d=$(( $(xb_now) + 120 ))
 	  while [ ! -e "$XB_CONSOLE_DIR/guest-$_n.log" ] && [ "$(xb_now)" -lt $_d ]; do sleep 0.2; done
 	  exec tail -n +1 -f "$XB_CONSOLE_DIR/guest-$_n.log" ) 2>/dev/null |
-		while IFS= read -r _l; do printf '%s| %s\n' "$_n" "$_l"; done &
+		while IFS= read -r _l; do
+			printf '%s| %s\n' "$_n" "$_l"
+			case $_l in XENBLK-DOMU-END*) : > "/run/xenblk-relayed-$_n" ;; esac
+		done &
 	xl create "/etc/xen/$_n.cfg" > "/tmp/xl-create-$_n.log" 2>&1 || {
 		echo "xb_domu_start: xl create $_n failed:"; cat "/tmp/xl-create-$_n.log"
 		tail -n 30 /var/log/xen/xl-"$_n".log /var/log/xen/xen-hotplug.log 2>/dev/null
@@ -71,13 +76,28 @@ xb_wait_line() {
 
 xb_domu_wait_end() { xb_wait_line "$1" '^XENBLK-DOMU-END' "${2:-300}"; }
 
-xb_domu_destroy() { xl destroy "$1"; }
+# the console relay has passed on everything up to NAME's end marker
+xb_wait_relayed() {
+	_d=$(( $(xb_now) + ${2:-20} ))
+	while [ ! -e "/run/xenblk-relayed-$1" ]; do
+		[ "$(xb_now)" -lt $_d ] || return 1
+		sleep 0.2
+	done
+}
+
+xb_domu_destroy() {
+	# qdisk: libxl asks QEMU to quit, and QEMU flushes on its way out; a power
+	# loss must not flush, so kill the device model first
+	[ "$XB_BETYPE" != qdisk ] || pkill -9 -f "xen-domid $(xb_domid "$1") " || true
+	xl destroy "$1"
+}
 
 xb_wait_released() {
 	_id=$(cat "/run/xenblk-domid-$1")
 	_d=$(( $(xb_now) + ${2:-60} ))
 	while [ -e "/sys/bus/xen-backend/devices/vbd-$_id-$XB_DEVID" ] ||
-	      xenstore-exists "/local/domain/0/backend/vbd/$_id" 2>/dev/null; do
+	      xenstore-exists "/local/domain/0/backend/$XB_BETYPE/$_id" 2>/dev/null ||
+	      { [ "$XB_BETYPE" = qdisk ] && pgrep -f "xen-domid $_id " > /dev/null; }; do
 		[ "$(xb_now)" -lt $_d ] || return 1
 		sleep 0.3
 	done

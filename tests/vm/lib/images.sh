@@ -12,7 +12,7 @@ XEN_DEBS="xen-hypervisor-$XENVER-amd64 xen-utils-$XENVER xen-utils-common xensto
   libxengnttab1 libxendevicemodel1 libxentoolcore1 libxenhypfs1 libyajl2"
 VM_BASE_DIR=${TOP:?}/build/vm/base
 DOM0_MODULES="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-blkback null_blk brd loop configfs"
-DOMU_MODULES="xen-blkfront ext4"
+DOMU_MODULES="xen-blkfront ext4 crc32c_generic"
 DOMU_TOOLS="/usr/sbin/mke2fs /usr/sbin/e2fsck /usr/sbin/sfdisk"
 
 # 6.1 / 6.12 / a full release -> the release fetched by scripts/setup.sh
@@ -85,6 +85,26 @@ domu_base_image() {
 	ln -sf mke2fs "$r/usr/sbin/mkfs.ext4"; ln -sf e2fsck "$r/usr/sbin/fsck.ext4"
 	initramfs_modules "$r" "$(kernel_tree "$kver")" "$kver" $DOMU_MODULES
 	mkdir -p "$VM_BASE_DIR"; rm -f "$VM_BASE_DIR"/domu-"$kver"-*.gz
+	initramfs_pack "$r" "$out.tmp" && mv "$out.tmp" "$out"
+	rm -rf "$r"
+	echo "$out"
+}
+
+# QEMU's Xen device model, for --back qdisk (appended to the dom0 image): the
+# binary libxl starts for backendtype=qdisk, its libraries and the keymap it
+# loads even without a display.  The host package qemu-system-xen (make setup).
+QEMU_XEN=/usr/libexec/xen-qemu-system-i386
+qdisk_image() {
+	local key out r
+	[ -x "$QEMU_XEN" ] || { echo "qdisk: $QEMU_XEN missing: run make setup" >&2; return 1; }
+	key=$( { cat "${BASH_SOURCE[0]}"; _versions qemu-system-xen; } | sha256sum | cut -c1-16)
+	out=$VM_BASE_DIR/qdisk-$key.gz
+	[ -e "$out" ] && { echo "$out"; return 0; }
+	r=$VM_BASE_DIR/qdisk.root
+	rm -rf "$r"; mkdir -p "$r"
+	copy_bin "$r" "$QEMU_XEN"
+	install -D -m 0644 /usr/share/qemu/keymaps/en-us "$r/usr/share/qemu/keymaps/en-us"
+	mkdir -p "$VM_BASE_DIR"; rm -f "$VM_BASE_DIR"/qdisk-*.gz
 	initramfs_pack "$r" "$out.tmp" && mv "$out.tmp" "$out"
 	rm -rf "$r"
 	echo "$out"
