@@ -2,7 +2,8 @@
 #
 #   make            modules for every supported kernel whose headers are installed
 #   make setup      install what is missing (apt), fetch test kernels; idempotent
-#   make modules KVER=6.1.0-56-amd64   modules for one kernel
+#   make modules KVERS=6.1.0-56-amd64  modules for one kernel
+#   make modules-one KVER=... XB_ONLY=front KBUILD_DIR=DIR   one module into its own tree
 #   make check      unit tests (GoogleTest, ASan + UBSan) of the shared core
 #   make fuzz       bounded libFuzzer run on request decode + validation
 #   make boottest   boot each kernel under QEMU and load both modules (no Xen)
@@ -46,7 +47,7 @@ modules-one:
 	@cp -asf $(KMOD_SRC)/. $(KBUILD_DIR)/
 	@find $(KBUILD_DIR) -xtype l -delete
 	@echo "  MODULES $(KVER)"
-	@set -o pipefail; $(MAKE) -C $(KDIR) M=$(KBUILD_DIR) W=1 XENBLK_TOP=$(TOP) $(PAHOLE_VARS) modules \
+	@set -o pipefail; $(MAKE) -C $(KDIR) M=$(KBUILD_DIR) W=1 XENBLK_TOP=$(TOP) XB_ONLY=$(XB_ONLY) $(PAHOLE_VARS) modules \
 		2>&1 | tee $(KBUILD_DIR)/../build.log
 	@$(TOP)/scripts/check-build-log $(KBUILD_DIR)/../build.log
 
