@@ -18,7 +18,7 @@ CORE_SRCS := $(wildcard $(TOP)/kmod/core/*.cpp)
 CORE_HDRS := $(wildcard $(TOP)/kmod/core/*.hpp $(TOP)/kmod/rt/*.hpp $(TOP)/include/uapi/xenblk/*.h)
 CORE_INCS := -I$(TOP)/kmod/rt -I$(TOP)/kmod/core -I$(TOP)/include/uapi
 
-.PHONY: all setup modules modules-one check fuzz boottest vmtest demo test clean
+.PHONY: all setup modules modules-one tools check fuzz boottest vmtest demo test clean
 all: modules
 
 # ---------------------------------------------------------------- kernels
@@ -80,6 +80,25 @@ $(UNIT_DIR)/xenblk-unit: $(UNIT_CORE_OBJS) $(UNIT_TEST_OBJS)
 check: $(UNIT_DIR)/xenblk-unit
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $<
 
+# ---------------------------------------------------------------- tools
+# Test tools (tests/tools/NAME.cpp -> build/tools/NAME), static, linked with the
+# core; the VM test bed puts build/tools/* on PATH in dom0 and the domU.
+TOOLS_DIR  := $(BUILD)/tools
+TOOL_SRCS  := $(wildcard $(TOP)/tests/tools/*.cpp)
+TOOLS      := $(patsubst $(TOP)/tests/tools/%.cpp,$(TOOLS_DIR)/%,$(TOOL_SRCS))
+TOOL_CORE  := $(patsubst $(TOP)/kmod/core/%.cpp,$(TOOLS_DIR)/core/%.o,$(CORE_SRCS))
+TOOL_FLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -Wshadow $(CORE_INCS)
+
+$(TOOLS_DIR)/core/%.o: $(TOP)/kmod/core/%.cpp $(CORE_HDRS)
+	@mkdir -p $(@D)
+	g++ $(TOOL_FLAGS) -fno-exceptions -fno-rtti -c -o $@ $<
+
+$(TOOLS_DIR)/%: $(TOP)/tests/tools/%.cpp $(TOOL_CORE) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	g++ $(TOOL_FLAGS) -static -o $@ $< $(TOOL_CORE)
+
+tools: $(TOOLS)
+
 # ---------------------------------------------------------------- fuzzing
 FUZZ_SECONDS ?= 30
 FUZZ_DIR     := $(BUILD)/fuzz
@@ -98,7 +117,7 @@ fuzz: $(FUZZ_DIR)/fuzz_request
 # Installs what is missing, builds, runs every suite; the last line of output
 # is "N passed, N failed".
 test: setup
-	@$(MAKE) --no-print-directory modules
+	@$(MAKE) --no-print-directory modules tools
 	@$(MAKE) --no-print-directory $(UNIT_DIR)/xenblk-unit
 	@$(TOP)/tests/run-all --kernels "$(KVERS)"
 
@@ -110,7 +129,7 @@ DEMO_FRONT ?= stock
 DEMO_BACK  ?= stock
 DEMO_KERNEL ?= 6.1
 demo: setup
-	@$(MAKE) --no-print-directory modules
+	@$(MAKE) --no-print-directory modules tools
 	@$(TOP)/tests/vm/run --kernel $(DEMO_KERNEL) --front $(DEMO_FRONT) --back $(DEMO_BACK) \
 		$$(sed -n 's/^# vm-options: //p' $(TOP)/tests/demo/demo.sh) \
 		--dom0-script $(TOP)/tests/demo/demo.sh --domu-script $(TOP)/tests/demo/demo.sh \
@@ -118,7 +137,7 @@ demo: setup
 
 # The kernel selftests in the Xen test bed, over the driver matrix.
 vmtest: setup
-	@$(MAKE) --no-print-directory modules
+	@$(MAKE) --no-print-directory modules tools
 	@$(TOP)/tests/run-all --kernels "$(KVERS)" --only vm
 
 clean:
