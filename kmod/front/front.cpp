@@ -1,9 +1,1015 @@
 // SPDX-License-Identifier: GPL-2.0
-// front.cpp - xenblk-front module entry points (C++ side).
+// front.cpp - xenblk-front: the frontend driver (C++ side).
+//
+// Every protocol decision is made here and in the core: the xenbus state
+// machine, negotiation (core/negotiate), ring handling (core/ring), request
+// planning (core/split), encoding and decoding (core/wire), response
+// validation, flush-mode downgrades and statistics (core/stats).  The C glue
+// (glue.c) only adapts kernel APIs.  See Documentation/frontend.md.
 #include "kstd.hpp"
 #include "rt_api.h"
 #include "front_api.h"
 #include "selftest.hpp"
+#include "abi.hpp"
+#include "ring.hpp"
+#include "wire.hpp"
+#include "negotiate.hpp"
+#include "split.hpp"
+#include "stats.hpp"
+
+namespace {
+
+using namespace xb;
+using kstd::Errno;
+using kstd::to_int;
+using kstd::unique_ptr;
+using kstd::span;
+
+constexpr u32 no_shadow = ~u32{0};
+constexpr u8 no_op = 0xff;
+constexpr u32 max_block_segments = 256;   // per block request, with indirect
+static_assert(max_block_segments <= blkif_max_indirect_segs);
+
+// ---- locking -------------------------------------------------------------------
+
+class Guard {
+public:
+	explicit Guard(xb_fe_lock* l) : l_(l), flags_(xb_fe_glue_lock(l)) {}
+	~Guard() { xb_fe_glue_unlock(l_, flags_); }
+	Guard(const Guard&) = delete;
+	Guard& operator=(const Guard&) = delete;
+private:
+	xb_fe_lock* l_;
+	unsigned long flags_;
+};
+
+class LockHolder {   // owns a glue spinlock
+public:
+	LockHolder() = default;
+	~LockHolder() { if (l_) xb_fe_glue_lock_free(l_); }
+	LockHolder(const LockHolder&) = delete;
+	LockHolder& operator=(const LockHolder&) = delete;
+	bool init() { l_ = xb_fe_glue_lock_new(); return l_ != nullptr; }
+	xb_fe_lock* get() const { return l_; }
+private:
+	xb_fe_lock* l_ = nullptr;
+};
+
+// ---- xenstore adapters ---------------------------------------------------------------
+
+class XsSource final : public KeySource {
+public:
+	XsSource(xb_fe_dev* gd, bool other) : gd_(gd), other_(other) {}
+	bool read(const char* key, char* buf, size_t len) const override
+	{
+		return xb_fe_glue_read(gd_, other_ ? 1 : 0, key, buf, static_cast<unsigned>(len)) == 1;
+	}
+private:
+	xb_fe_dev* gd_;
+	bool other_;
+};
+
+class XsSink final : public KeySink {
+public:
+	explicit XsSink(xb_fe_dev* gd) : gd_(gd) {}
+	int write(const char* key, const char* value) override { return xb_fe_glue_write(gd_, key, value); }
+private:
+	xb_fe_dev* gd_;
+};
+
+class Device;
+class Ring;
+
+// Per block request state (the blk-mq pdu).
+struct Pdu {
+	xb_fe_rq* rq;
+	Ring* ring;
+	Pdu* next;
+	u32 pending;       // blkif requests on the ring
+	int err;           // 0 or negative errno to complete with
+	u8 failed_op;      // flush or barrier operation the backend refused
+	bool reissue;      // plan again in the new flush mode
+};
+
+// One blkif request in flight, by ring id.
+struct Shadow {
+	Pdu* pdu;                  // nullptr: free
+	u32 next_free;
+	u8 op;                     // operation byte sent
+	u8 inner_op;               // the operation (indirect_op for INDIRECT)
+	bool empty;                // no data (flush or barrier with 0 segments)
+	u16 nr_grants;
+	u8 nr_indirect;
+	u64 sectors;
+	u64 start_ns;
+	u32 grefs_inline[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	u32* grefs;                // grefs_inline or an allocated array
+	void* indirect_page[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
+	u32 indirect_gref[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
+};
+
+StatOp stat_op(u8 op)
+{
+	switch (op) {
+	case BLKIF_OP_READ: return StatOp::read;
+	case BLKIF_OP_WRITE: return StatOp::write;
+	case BLKIF_OP_FLUSH_DISKCACHE: return StatOp::flush;
+	case BLKIF_OP_WRITE_BARRIER: return StatOp::barrier;
+	default: return StatOp::discard;
+	}
+}
+
+const char* op_name(u8 op)
+{
+	switch (op) {
+	case BLKIF_OP_READ: return "read";
+	case BLKIF_OP_WRITE: return "write";
+	case BLKIF_OP_FLUSH_DISKCACHE: return "flush";
+	case BLKIF_OP_WRITE_BARRIER: return "barrier";
+	case BLKIF_OP_DISCARD: return "discard";
+	case BLKIF_OP_INDIRECT: return "indirect";
+	default: return "unknown";
+	}
+}
+
+enum class Submit { queued, busy, resource, done };
+
+class Ring {
+public:
+	Ring(Device* dev, u32 index) : dev_(dev), index_(index) {}
+	~Ring() { teardown(); }
+	Ring(const Ring&) = delete;
+	Ring& operator=(const Ring&) = delete;
+
+	int setup(u32 ring_order, Abi abi, u32 max_pieces);
+	void teardown();
+	FrontQueue front_queue() const { return {span<const u32>(grefs_, nr_pages_), port_}; }
+
+	// queue_rq and re-issue: plan, grant and put one block request on the ring
+	Submit submit(Pdu* p, int* err);
+	void push_and_notify();
+	void commit();
+	void interrupt();
+	void stats_into(DeviceStats* out);
+	void count_fallback();
+
+private:
+	Submit submit_locked(Pdu* p, int* err);
+	void push_locked();
+	u32 alloc_shadow();
+	void release_shadow(u32 id);
+	void end_grants(Shadow& s);
+	void complete_shadow(u32 id, s16 status, Pdu** done);
+	void fail_all_locked(Pdu** done);
+	bool bad_response(const char* fmt, unsigned long long a, unsigned b, unsigned c);
+
+	Device* dev_;
+	u32 index_;
+	LockHolder lock_;
+	FrontRing<> ring_;
+	Abi abi_ = native_abi();
+	void* shared_ = nullptr;
+	u32 nr_pages_ = 0;
+	u32 grefs_[1u << blkif_max_ring_order] = {};
+	unsigned port_ = 0;
+	int irq_ = 0;
+	unique_ptr<Shadow[]> shadow_;
+	u32 free_head_ = no_shadow;
+	u32 nr_free_ = 0;
+	// planning scratch, used under the lock
+	u32 max_pieces_ = 0;
+	unique_ptr<xb_fe_seg[]> gsegs_;
+	unique_ptr<DataSegment[]> dsegs_;
+	unique_ptr<GrantPiece[]> pieces_;
+	unique_ptr<WireRequest[]> wreqs_;
+	bool push_pending_ = false;
+	RingStats stats_ = {};
+};
+
+class Device {
+public:
+	explicit Device(xb_fe_dev* gd) : gd_(gd) {}
+	~Device() = default;
+	Device(const Device&) = delete;
+	Device& operator=(const Device&) = delete;
+
+	int probe();
+	void backend_changed(int state);
+	void remove();
+	void work();
+	Ring* ring(u32 i) { return i < nr_rings_ ? rings_[i].get() : nullptr; }
+	int show_stats(char* buf, unsigned len);
+
+	// read on the I/O path without a lock
+	bool broken() const { return kstd::read_once(broken_); }
+	bool closing() const { return kstd::read_once(closing_); }
+	SplitLimits limits() const;
+	xb_fe_dev* gd() const { return gd_; }
+	u16 handle() const { return static_cast<u16>(vdevice_); }
+	const char* name() const { return name_; }
+	void set_broken();
+	void queue_reissue(Pdu* list);
+	void discard_refused() { kstd::write_once(discard_refused_, true); xb_fe_glue_schedule_work(gd_); }
+	void log_once(bool* flag, const char* what);
+
+private:
+	int talk_to_backend();
+	int connect();
+	void close();
+	void free_rings();
+	void reissue(Pdu* p);
+
+	xb_fe_dev* gd_;
+	u32 vdevice_ = 0;
+	u32 index_ = 0;
+	char name_[8] = {};
+	NegotiatedConfig cfg_;
+	FrontendLimits lim_;
+	unique_ptr<unique_ptr<Ring>[]> rings_;
+	u32 nr_rings_ = 0;
+	bool disk_ = false;
+	bool rings_up_ = false;
+	// read on the I/O path
+	u8 flush_mode_ = 0;
+	bool write_cache_ = false;
+	bool discard_on_ = false;
+	bool broken_ = false;
+	bool closing_ = false;
+	bool discard_refused_ = false;
+	// re-issue list (rare path)
+	LockHolder reissue_lock_;
+	Pdu* reissue_head_ = nullptr;
+	u64 fallbacks_ = 0;
+	bool logged_nomode_ = false;
+	bool logged_broken_ = false;
+	bool logged_leak_ = false;
+	bool logged_plan_ = false;
+	friend class Ring;
+};
+
+// ---- Ring --------------------------------------------------------------------------
+
+int Ring::setup(u32 ring_order, Abi abi, u32 max_pieces)
+{
+	int err;
+
+	abi_ = abi;
+	if (!lock_.init())
+		return to_int(Errno::nomem);
+	nr_pages_ = 1u << ring_order;
+	err = xb_fe_glue_ring_setup(dev_->gd(), nr_pages_, &shared_, grefs_);
+	if (err) {
+		nr_pages_ = 0;
+		return err;
+	}
+	if (ring_.init(shared_, nr_pages_, entry_size(abi)) != Errno::ok)
+		return to_int(Errno::inval);
+	shadow_.reset(new (std::nothrow) Shadow[ring_.size()]);
+	max_pieces_ = max_pieces;
+	gsegs_.reset(new (std::nothrow) xb_fe_seg[max_pieces]);
+	dsegs_.reset(new (std::nothrow) DataSegment[max_pieces]);
+	pieces_.reset(new (std::nothrow) GrantPiece[max_pieces]);
+	wreqs_.reset(new (std::nothrow) WireRequest[max_pieces + 1]);
+	if (!shadow_ || !gsegs_ || !dsegs_ || !pieces_ || !wreqs_)
+		return to_int(Errno::nomem);
+	for (u32 i = 0; i < ring_.size(); i++) {
+		shadow_[i] = {};
+		shadow_[i].next_free = i + 1 < ring_.size() ? i + 1 : no_shadow;
+	}
+	free_head_ = 0;
+	nr_free_ = ring_.size();
+	return xb_fe_glue_evtchn_bind(dev_->gd(), this, &port_, &irq_);
+}
+
+void Ring::teardown()
+{
+	// the event channel goes first: no interrupt runs after this
+	if (irq_ > 0 || port_)
+		xb_fe_glue_evtchn_unbind(dev_->gd(), this, port_, irq_);
+	irq_ = 0;
+	port_ = 0;
+	if (shadow_) {
+		Pdu* done = nullptr;
+		fail_all_locked(&done);   // nothing else runs: the disk is gone
+		for (Pdu* p = done; p;) {
+			Pdu* n = p->next;
+			xb_fe_glue_rq_end(p->rq, p->err);
+			p = n;
+		}
+	}
+	if (nr_pages_)
+		xb_fe_glue_ring_teardown(&shared_, nr_pages_, grefs_);
+	nr_pages_ = 0;
+	shared_ = nullptr;
+}
+
+u32 Ring::alloc_shadow()
+{
+	const u32 id = free_head_;
+	if (id == no_shadow)
+		return id;
+	free_head_ = shadow_[id].next_free;
+	nr_free_--;
+	return id;
+}
+
+void Ring::release_shadow(u32 id)
+{
+	Shadow& s = shadow_[id];
+	if (s.grefs && s.grefs != s.grefs_inline)
+		xb_rt_free(s.grefs);
+	s = {};
+	s.next_free = free_head_;
+	free_head_ = id;
+	nr_free_++;
+}
+
+void Ring::end_grants(Shadow& s)
+{
+	bool leaked = false;
+
+	for (u32 i = 0; i < s.nr_grants; i++)
+		if (!xb_fe_glue_end_grant(s.grefs[i]))
+			leaked = true;
+	for (u32 i = 0; i < s.nr_indirect; i++) {
+		if (xb_fe_glue_end_grant(s.indirect_gref[i]))
+			xb_fe_glue_page_free(s.indirect_page[i]);
+		else
+			leaked = true;   // still mapped: the page must never be reused
+	}
+	s.nr_grants = 0;
+	s.nr_indirect = 0;
+	if (leaked)
+		dev_->log_once(&dev_->logged_leak_, "the backend kept a grant mapped after answering; leaking it");
+}
+
+Submit Ring::submit(Pdu* p, int* err)
+{
+	Guard g(lock_.get());
+	return submit_locked(p, err);
+}
+
+Submit Ring::submit_locked(Pdu* p, int* err)
+{
+	xb_fe_rq_info info;
+	BlockRequest br;
+	Plan plan;
+	int rc;
+
+	*err = 0;
+	if (dev_->broken() || !nr_pages_) {
+		*err = to_int(Errno::io);
+		return Submit::done;
+	}
+	xb_fe_glue_rq_info(p->rq, &info);
+	br.sector = info.sector;
+	br.nr_sectors = info.nr_sectors;
+	br.fua = info.fua;
+	br.preflush = info.preflush;
+	switch (info.op) {
+	case XB_FE_OP_READ: br.op = BlockOp::read; break;
+	case XB_FE_OP_WRITE: br.op = BlockOp::write; break;
+	case XB_FE_OP_FLUSH: br.op = BlockOp::flush; br.nr_sectors = 0; br.preflush = false; break;
+	case XB_FE_OP_DISCARD: br.op = BlockOp::discard; break;
+	case XB_FE_OP_SECURE_ERASE: br.op = BlockOp::secure_erase; break;
+	default:
+		*err = to_int(Errno::opnotsupp);
+		return Submit::done;
+	}
+	if (br.op == BlockOp::read || br.op == BlockOp::write) {
+		const int n = xb_fe_glue_rq_segments(p->rq, gsegs_.get(), max_pieces_);
+		if (n <= 0) {
+			*err = to_int(Errno::io);
+			dev_->log_once(&dev_->logged_plan_, "a block request has more segments than the queue allows");
+			return Submit::done;
+		}
+		for (int i = 0; i < n; i++)
+			dsegs_[i] = {gsegs_[i].addr, gsegs_[i].len};
+		br.segs = span<const DataSegment>(dsegs_.get(), static_cast<size_t>(n));
+	}
+	const SplitLimits lim = dev_->limits();
+	rc = plan_request(br, lim, span<WireRequest>(wreqs_.get(), max_pieces_ + 1),
+			  span<GrantPiece>(pieces_.get(), max_pieces_), &plan);
+	if (rc) {
+		// FUA or a flush the current mode cannot carry, a discard the backend
+		// withdrew, or a malformed request: never pretend it was done
+		if (rc == to_int(Errno::opnotsupp) &&
+		    (br.op == BlockOp::discard || br.op == BlockOp::secure_erase))
+			*err = rc;
+		else {
+			*err = to_int(Errno::io);
+			if (rc != to_int(Errno::opnotsupp))
+				xb_rt_log(XB_LOG_ERR, "%s: cannot plan a request (op %u, sector %llu): %d",
+					  dev_->name(), info.op, info.sector, rc);
+		}
+		return Submit::done;
+	}
+	if (plan.complete_now())
+		return Submit::done;
+	if (plan.nr_reqs > nr_free_ || plan.nr_reqs > ring_.free_requests())
+		return Submit::busy;
+
+	// grant everything first; a shortage rolls the whole block request back
+	u32 first_id = no_shadow, last_id = no_shadow;
+	const u64 now = xb_fe_glue_now_ns();
+	for (size_t r = 0; r < plan.nr_reqs; r++) {
+		const WireRequest& w = wreqs_[r];
+		const u32 id = alloc_shadow();
+		Shadow& s = shadow_[id];
+		const bool to_backend = w.operation != BLKIF_OP_READ;   // backend reads our pages
+
+		s.pdu = p;
+		s.next_free = no_shadow;
+		if (last_id != no_shadow)
+			shadow_[last_id].next_free = id;   // chain of this block request
+		else
+			first_id = id;
+		last_id = id;
+		s.op = w.indirect ? static_cast<u8>(BLKIF_OP_INDIRECT) : w.operation;
+		s.inner_op = w.operation;
+		s.empty = w.nr_pieces == 0 && w.operation != BLKIF_OP_DISCARD;
+		s.sectors = w.nr_sectors;
+		s.start_ns = now;
+		s.grefs = s.grefs_inline;
+		if (w.nr_pieces > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+			s.grefs = static_cast<u32*>(xb_rt_alloc_nowait(sizeof(u32) * w.nr_pieces));
+			if (!s.grefs)
+				goto rollback;
+		}
+		for (u32 i = 0; i < w.nr_pieces; i++) {
+			const int ref = xb_fe_glue_grant(dev_->gd(), pieces_[w.first_piece + i].frame,
+							 to_backend ? 1 : 0);
+			if (ref < 0)
+				goto rollback;
+			s.grefs[s.nr_grants++] = static_cast<u32>(ref);
+		}
+		for (u32 k = 0; k < w.nr_indirect_pages; k++) {
+			unsigned long long pfn = 0;
+			void* page = xb_fe_glue_page_alloc_nowait(&pfn);
+			if (!page)
+				goto rollback;
+			auto* seg = static_cast<struct blkif_request_segment*>(page);
+			const u32 first = k * BLKIF_SEGS_PER_INDIRECT_FRAME;
+			const u32 n = kstd::min<u32>(w.nr_pieces - first, BLKIF_SEGS_PER_INDIRECT_FRAME);
+			kstd::memset(page, 0, BLKIF_PAGE_SIZE);
+			for (u32 i = 0; i < n; i++) {
+				seg[i].gref = s.grefs[first + i];
+				seg[i].first_sect = pieces_[w.first_piece + first + i].first_sect;
+				seg[i].last_sect = pieces_[w.first_piece + first + i].last_sect;
+			}
+			const int ref = xb_fe_glue_grant(dev_->gd(), pfn, 1);
+			if (ref < 0) {
+				xb_fe_glue_page_free(page);
+				goto rollback;
+			}
+			s.indirect_page[s.nr_indirect] = page;
+			s.indirect_gref[s.nr_indirect++] = static_cast<u32>(ref);
+		}
+	}
+
+	// everything granted: fill the ring slots
+	for (size_t r = 0, id = first_id; r < plan.nr_reqs; r++) {
+		const WireRequest& w = wreqs_[r];
+		Shadow& s = shadow_[id];
+		Request q = {};
+
+		q.op = s.op;
+		q.handle = dev_->handle();
+		q.id = id;
+		q.sector = w.sector;
+		if (w.operation == BLKIF_OP_DISCARD) {
+			q.nr_sectors = w.nr_sectors;
+			q.discard_flag = w.discard_flag;
+		} else if (w.indirect) {
+			q.indirect_op = w.operation;
+			q.nr_segments = static_cast<u16>(w.nr_pieces);
+			for (u32 k = 0; k < s.nr_indirect; k++)
+				q.indirect_grefs[k] = s.indirect_gref[k];
+		} else {
+			q.nr_segments = static_cast<u16>(w.nr_pieces);
+			for (u32 i = 0; i < w.nr_pieces; i++)
+				q.seg[i] = {s.grefs[i], pieces_[w.first_piece + i].first_sect,
+					    pieces_[w.first_piece + i].last_sect};
+		}
+		void* slot = ring_.next_request_slot();
+		if (!slot || !encode_request(abi_, q, slot)) {
+			// cannot happen: room was checked and the plan is representable
+			xb_rt_fatal("xenblk-front: ring slot vanished");
+			break;
+		}
+		const u32 next = s.next_free;
+		s.next_free = no_shadow;
+		id = next;
+	}
+	p->pending = static_cast<u32>(plan.nr_reqs);
+	stats_.in_flight += plan.nr_reqs;
+	push_pending_ = true;
+	return Submit::queued;
+
+rollback:
+	for (u32 id = first_id; id != no_shadow;) {
+		const u32 next = shadow_[id].next_free;
+		end_grants(shadow_[id]);
+		release_shadow(id);
+		id = next;
+	}
+	return Submit::resource;
+}
+
+void Ring::push_locked()
+{
+	if (!push_pending_ || !nr_pages_)
+		return;
+	push_pending_ = false;
+	if (ring_.push_requests_and_check_notify())
+		xb_fe_glue_notify(irq_);
+}
+
+void Ring::push_and_notify()
+{
+	Guard g(lock_.get());
+	push_locked();
+}
+
+void Ring::commit()
+{
+	push_and_notify();
+}
+
+bool Ring::bad_response(const char* fmt, unsigned long long a, unsigned b, unsigned c)
+{
+	stats_.bad_requests++;
+	if (!dev_->logged_broken_) {
+		dev_->logged_broken_ = true;
+		xb_rt_log(XB_LOG_ERR, fmt, dev_->name(), index_, a, b, c);
+	}
+	dev_->set_broken();
+	return false;
+}
+
+void Ring::complete_shadow(u32 id, s16 status, Pdu** done)
+{
+	Shadow& s = shadow_[id];
+	Pdu* p = s.pdu;
+	const u8 op = s.inner_op;
+
+	end_grants(s);
+	stats_.complete(stat_op(op), s.sectors, status, xb_fe_glue_now_ns() - s.start_ns);
+	if (stats_.in_flight)
+		stats_.in_flight--;
+	if (status == BLKIF_RSP_EOPNOTSUPP || (status == BLKIF_RSP_ERROR && s.empty)) {
+		if (op == BLKIF_OP_FLUSH_DISKCACHE || op == BLKIF_OP_WRITE_BARRIER) {
+			p->reissue = true;
+			p->failed_op = op;
+		} else if (op == BLKIF_OP_DISCARD) {
+			p->err = to_int(Errno::opnotsupp);
+			dev_->discard_refused();
+		} else {
+			p->err = to_int(Errno::io);
+		}
+	} else if (status != BLKIF_RSP_OKAY) {
+		p->err = to_int(Errno::io);
+	}
+	release_shadow(id);
+	if (p->pending && --p->pending == 0) {
+		p->next = *done;
+		*done = p;
+	}
+}
+
+void Ring::fail_all_locked(Pdu** done)
+{
+	for (u32 id = 0; id < ring_.size(); id++) {
+		if (!shadow_[id].pdu)
+			continue;
+		Pdu* p = shadow_[id].pdu;
+		p->err = to_int(Errno::io);
+		p->reissue = false;
+		complete_shadow(id, BLKIF_RSP_ERROR, done);
+	}
+	push_pending_ = false;
+}
+
+void Ring::interrupt()
+{
+	Pdu* done = nullptr;
+	bool freed = false;
+	{
+		Guard g(lock_.get());
+		if (!nr_pages_ || !shadow_)
+			return;
+		while (!dev_->broken()) {
+			const kstd::Result<u32> n = ring_.unconsumed_responses();
+			if (!n) {
+				bad_response("%s: ring %u: the backend published an impossible response index (%llu %u %u)",
+					     ring_.rsp_cons(), ring_.req_prod_pvt(), 0);
+				break;
+			}
+			while (const void* slot = ring_.next_response_slot()) {
+				Response r;
+				decode_response(abi_, slot, &r);
+				if (r.id >= ring_.size() || !shadow_[r.id].pdu) {
+					bad_response("%s: ring %u: response for id %llu which is not in flight (op %u, status %u)",
+						     r.id, r.op, static_cast<u16>(r.status));
+					break;
+				}
+				const Shadow& s = shadow_[r.id];
+				if (r.op != s.op && r.op != s.inner_op) {
+					bad_response("%s: ring %u: response for id %llu has op %u, the request was op %u",
+						     r.id, r.op, s.op);
+					break;
+				}
+				if (r.status != BLKIF_RSP_OKAY && r.status != BLKIF_RSP_ERROR &&
+				    r.status != BLKIF_RSP_EOPNOTSUPP) {
+					bad_response("%s: ring %u: response for id %llu has op %u and unknown status %u",
+						     r.id, r.op, static_cast<u16>(r.status));
+					break;
+				}
+				complete_shadow(static_cast<u32>(r.id), r.status, &done);
+				freed = true;
+			}
+			if (dev_->broken())
+				break;
+			const kstd::Result<bool> more = ring_.final_check_for_responses();
+			if (!more) {
+				bad_response("%s: ring %u: the backend published an impossible response index (%llu %u %u)",
+					     ring_.rsp_cons(), ring_.req_prod_pvt(), 1);
+				break;
+			}
+			if (!*more)
+				break;
+		}
+		if (dev_->broken())
+			fail_all_locked(&done);
+	}
+	Pdu* reissue = nullptr;
+	while (done) {
+		Pdu* p = done;
+		done = p->next;
+		if (p->reissue && !p->err) {
+			p->next = reissue;
+			reissue = p;
+		} else {
+			xb_fe_glue_rq_end(p->rq, p->err);
+		}
+	}
+	if (reissue)
+		dev_->queue_reissue(reissue);
+	if (freed)
+		xb_fe_glue_kick(dev_->gd());
+}
+
+void Ring::stats_into(DeviceStats* out)
+{
+	Guard g(lock_.get());
+	out->add(stats_);
+}
+
+void Ring::count_fallback()
+{
+	Guard g(lock_.get());
+	stats_.fallbacks++;
+}
+
+// ---- Device --------------------------------------------------------------------------
+
+void Device::log_once(bool* flag, const char* what)
+{
+	if (kstd::read_once(*flag))
+		return;
+	kstd::write_once(*flag, true);
+	xb_rt_log(XB_LOG_ERR, "%s: %s", name_, what);
+}
+
+void Device::set_broken()
+{
+	kstd::write_once(broken_, true);
+}
+
+SplitLimits Device::limits() const
+{
+	SplitLimits lim = split_limits(cfg_, 0);
+	lim.flush = static_cast<FlushMode>(kstd::read_once(flush_mode_));
+	lim.write_cache = kstd::read_once(write_cache_);
+	lim.discard = kstd::read_once(discard_on_) && cfg_.discard;
+	return lim;
+}
+
+int Device::probe()
+{
+	XsSource self(gd_, false);
+	char buf[32];
+	int err;
+
+	if (!reissue_lock_.init())
+		return to_int(Errno::nomem);
+	err = read_u32(self, "virtual-device", 0, &vdevice_);
+	if (err || !self.read("virtual-device", buf, sizeof(buf))) {
+		xb_rt_log(XB_LOG_ERR, "%s: no usable virtual-device key", xb_fe_glue_nodename(gd_));
+		return to_int(Errno::nodev);
+	}
+	// only the xvd major (202) numbering: 16 disks of 15 partitions
+	const u32 major = vdevice_ >> 8, minor = vdevice_ & 0xff;
+	if ((vdevice_ >> 28) || major != 202 || (minor & 15)) {
+		xb_rt_log(XB_LOG_ERR, "%s: virtual-device %u is not an xvd whole disk (202:16*N); not supported",
+			  xb_fe_glue_nodename(gd_), vdevice_);
+		return to_int(Errno::nodev);
+	}
+	index_ = minor >> 4;
+	name_[0] = 'x'; name_[1] = 'v'; name_[2] = 'd';
+	name_[3] = static_cast<char>('a' + index_);
+	name_[4] = '\0';
+
+	xb_fe_params prm;
+	xb_fe_glue_params(&prm);
+	lim_.max_queues = prm.max_queues ? prm.max_queues : 1;
+	lim_.nr_cpus = xb_fe_glue_nr_cpus();
+	lim_.max_ring_order = kstd::min(prm.max_ring_page_order, blkif_max_ring_order);
+	lim_.max_indirect_segments = kstd::min(prm.max_indirect_segments, max_block_segments);
+	lim_.persistent = false;   // persistent grants are not implemented yet
+	return 0;
+}
+
+int Device::talk_to_backend()
+{
+	XsSource backend(gd_, true);
+	XsSink sink(gd_);
+	FrontQueue fq[16];
+	int err;
+
+	free_rings();
+	cfg_ = NegotiatedConfig();
+	err = frontend_negotiate_transport(backend, lim_, &cfg_);
+	if (err) {
+		xb_fe_glue_fatal(gd_, err, "reading the backend's transport keys");
+		return err;
+	}
+	if (cfg_.nr_queues > kstd::array_size(fq))
+		cfg_.nr_queues = kstd::array_size(fq);
+	rings_.reset(new (std::nothrow) unique_ptr<Ring>[cfg_.nr_queues]);
+	if (!rings_)
+		return to_int(Errno::nomem);
+	nr_rings_ = cfg_.nr_queues;
+	// planning scratch: the most segments a block request may have
+	const u32 max_pieces = lim_.max_indirect_segments > blkif_max_direct_segs
+		? lim_.max_indirect_segments : blkif_max_direct_segs;
+	for (u32 q = 0; q < nr_rings_; q++) {
+		rings_[q].reset(new (std::nothrow) Ring(this, q));
+		if (!rings_[q]) {
+			err = to_int(Errno::nomem);
+			break;
+		}
+		err = rings_[q]->setup(cfg_.ring_order, cfg_.abi, max_pieces);
+		if (err)
+			break;
+		fq[q] = rings_[q]->front_queue();
+	}
+	if (!err)
+		err = frontend_publish(cfg_, span<const FrontQueue>(fq, nr_rings_), sink);
+	if (err) {
+		xb_fe_glue_fatal(gd_, err, "setting up the rings");
+		free_rings();
+		return err;
+	}
+	rings_up_ = true;
+	xb_rt_log(XB_LOG_INFO, "%s: %u ring(s) of %u page(s), protocol %s", name_, nr_rings_,
+		  1u << cfg_.ring_order, protocol_name(cfg_.abi));
+	return xb_fe_glue_switch_state(gd_, XB_FE_INITIALISED);
+}
+
+int Device::connect()
+{
+	XsSource backend(gd_, true);
+	xb_fe_disk_params p = {};
+	int err;
+
+	if (disk_) {
+		// the backend re-announces Connected after a resize
+		u64 sectors;
+		if (read_u64(backend, key::sectors, 0, &sectors) == 0 && sectors != cfg_.sectors) {
+			xb_rt_log(XB_LOG_NOTICE, "%s: new size %llu sectors", name_,
+				  static_cast<unsigned long long>(sectors));
+			cfg_.sectors = sectors;
+			xb_fe_glue_disk_set_capacity(gd_, sectors);
+		}
+		return 0;
+	}
+	err = frontend_negotiate_device(backend, lim_, &cfg_);
+	if (err) {
+		xb_fe_glue_fatal(gd_, err, "reading the backend's device keys");
+		return err;
+	}
+	kstd::write_once(flush_mode_, static_cast<u8>(cfg_.flush));
+	kstd::write_once(write_cache_, cfg_.write_cache);
+	kstd::write_once(discard_on_, cfg_.discard);
+	kstd::write_once(broken_, false);
+	kstd::write_once(closing_, false);
+
+	const u32 segs = cfg_.max_indirect_segments > blkif_max_direct_segs
+		? kstd::min(cfg_.max_indirect_segments, max_block_segments) : blkif_max_direct_segs;
+	p.sectors = cfg_.sectors;
+	p.name = name_;
+	p.first_minor = index_ * 16;
+	p.minors = 16;
+	p.nr_queues = nr_rings_;
+	p.queue_depth = ring_entries(1u << cfg_.ring_order, entry_size(cfg_.abi));
+	p.logical_block_size = cfg_.sector_size;
+	p.physical_block_size = cfg_.physical_sector_size;
+	p.max_segments = segs;
+	p.max_hw_sectors = segs * BLKIF_SECTORS_PER_PAGE;
+	if (cfg_.discard) {
+		p.max_discard_sectors = ~u32{0} >> 9;
+		p.discard_granularity = cfg_.discard_granularity;
+		p.discard_alignment = cfg_.discard_alignment;
+		p.secure_erase = cfg_.discard_secure;
+	}
+	p.write_cache = cfg_.write_cache;
+	p.fua = cfg_.fua;
+	p.read_only = cfg_.read_only;
+	p.removable = (cfg_.info & VDISK_REMOVABLE) != 0;
+	p.cdrom = (cfg_.info & VDISK_CDROM) != 0;
+	err = xb_fe_glue_disk_create(gd_, &p);
+	if (err) {
+		xb_fe_glue_fatal(gd_, err, "creating the disk");
+		return err;
+	}
+	disk_ = true;
+	xb_rt_log(XB_LOG_INFO,
+		  "%s: %llu sectors of %u bytes, flush mode %s (write cache %s, fua %s), %s segments %u, discard %s",
+		  name_, static_cast<unsigned long long>(cfg_.sectors), cfg_.sector_size, flush_mode_name(cfg_.flush),
+		  cfg_.write_cache ? "on" : "off", cfg_.fua ? "on" : "off",
+		  segs > blkif_max_direct_segs ? "indirect" : "direct", segs,
+		  cfg_.discard ? (cfg_.discard_secure ? "on (secure)" : "on") : "off");
+	return xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
+}
+
+void Device::free_rings()
+{
+	rings_.reset();
+	nr_rings_ = 0;
+	rings_up_ = false;
+}
+
+void Device::close()
+{
+	kstd::write_once(closing_, true);
+	if (disk_)
+		xb_fe_glue_disk_del(gd_);   // in-flight I/O drains through the rings
+	xb_fe_glue_flush_work(gd_);
+	free_rings();                      // no interrupt after this
+	if (disk_)
+		xb_fe_glue_disk_put(gd_);
+	disk_ = false;
+}
+
+void Device::backend_changed(int state)
+{
+	const int ours = xb_fe_glue_state(gd_);
+
+	switch (state) {
+	case XB_FE_INITWAIT:
+		if (ours != XB_FE_INITIALISING)
+			break;
+		talk_to_backend();
+		break;
+	case XB_FE_CONNECTED:
+		if (ours != XB_FE_INITIALISED && ours != XB_FE_CONNECTED) {
+			if (ours != XB_FE_INITIALISING || talk_to_backend())
+				break;
+		}
+		connect();
+		break;
+	case XB_FE_CLOSED:
+		if (ours == XB_FE_CLOSED)
+			break;
+		[[fallthrough]];
+	case XB_FE_CLOSING:
+		close();
+		xb_fe_glue_frontend_closed(gd_);
+		break;
+	default:
+		break;
+	}
+}
+
+void Device::remove()
+{
+	close();
+}
+
+void Device::queue_reissue(Pdu* list)
+{
+	{
+		Guard g(reissue_lock_.get());
+		while (list) {
+			Pdu* p = list;
+			list = p->next;
+			p->next = reissue_head_;
+			reissue_head_ = p;
+		}
+	}
+	xb_fe_glue_schedule_work(gd_);
+}
+
+void Device::reissue(Pdu* p)
+{
+	const FlushDowngrade d = apply_flush_downgrade(&cfg_, p->failed_op);
+
+	if (d.changed()) {
+		fallbacks_++;
+		p->ring->count_fallback();
+		xb_rt_log(XB_LOG_WARNING, "%s: the backend refused %s: flush mode %s -> %s",
+			  name_, op_name(p->failed_op), flush_mode_name(d.from), flush_mode_name(d.to));
+		// queue flags first, then the mode the planner sees
+		xb_fe_glue_disk_set_cache(gd_, cfg_.write_cache, cfg_.fua);
+		kstd::write_once(flush_mode_, static_cast<u8>(cfg_.flush));
+		kstd::write_once(write_cache_, cfg_.write_cache);
+		if (d.to == FlushMode::none)
+			xb_rt_log(XB_LOG_WARNING, "%s: no flush mode left: writes are no longer guaranteed durable",
+				  name_);
+	}
+	p->reissue = false;
+	p->failed_op = no_op;
+	p->err = 0;
+	if (cfg_.flush == FlushMode::none) {
+		log_once(&logged_nomode_, "failing flush/FUA requests: the backend supports no flush mode");
+		xb_fe_glue_rq_end(p->rq, to_int(Errno::io));
+		return;
+	}
+	for (;;) {
+		int err = 0;
+		if (closing() || broken()) {
+			xb_fe_glue_rq_end(p->rq, to_int(Errno::io));
+			return;
+		}
+		const Submit s = p->ring->submit(p, &err);
+		if (s == Submit::queued) {
+			p->ring->push_and_notify();
+			return;
+		}
+		if (s == Submit::done) {
+			xb_fe_glue_rq_end(p->rq, err);
+			return;
+		}
+		xb_fe_glue_msleep(1);   // ring full or grants short: wait for completions
+	}
+}
+
+void Device::work()
+{
+	if (kstd::read_once(discard_refused_)) {
+		kstd::write_once(discard_refused_, false);
+		if (kstd::read_once(discard_on_)) {
+			kstd::write_once(discard_on_, false);
+			xb_fe_glue_disk_disable_discard(gd_);
+			xb_rt_log(XB_LOG_WARNING, "%s: the backend refused a discard: discard turned off", name_);
+		}
+	}
+	for (;;) {
+		Pdu* list;
+		{
+			Guard g(reissue_lock_.get());
+			list = reissue_head_;
+			reissue_head_ = nullptr;
+		}
+		if (!list)
+			break;
+		while (list) {
+			Pdu* p = list;
+			list = p->next;
+			reissue(p);
+		}
+	}
+}
+
+int Device::show_stats(char* buf, unsigned len)
+{
+	DeviceStats st = {};
+	const char* const names[stat_ops] = {"read", "write", "flush", "barrier", "discard"};
+	int n = 0;
+
+	for (u32 i = 0; i < nr_rings_; i++)
+		if (rings_[i])
+			rings_[i]->stats_into(&st);
+	auto put = [&](const char* fmt, auto... args) {
+		if (n >= 0 && static_cast<unsigned>(n) < len) {
+			const int k = __builtin_snprintf(buf + n, len - n, fmt, args...);
+			n += k > 0 ? k : 0;
+		}
+	};
+	put("flush_mode %s\nrings %u\nring_pages %u\n", flush_mode_name(static_cast<FlushMode>(flush_mode_)),
+	    nr_rings_, 1u << cfg_.ring_order);
+	for (unsigned o = 0; o < stat_ops; o++)
+		put("%s requests %llu sectors %llu errors %llu unsupported %llu\n", names[o],
+		    st.op[o].requests, st.op[o].sectors, st.op[o].errors, st.op[o].unsupported);
+	put("in_flight %llu\nbad_responses %llu\nfallbacks %llu\nbroken %u\n", st.in_flight,
+	    st.bad_requests, st.fallbacks, broken() ? 1u : 0u);
+	return kstd::min<int>(n, static_cast<int>(len) - 1);
+}
+
+} // namespace
+
+// ---- entry points from the glue ------------------------------------------------------
 
 extern "C" int xb_front_module_init(void)
 {
@@ -18,10 +1024,95 @@ extern "C" int xb_front_module_init(void)
 		xb_rt_log(XB_LOG_NOTICE, "not running on Xen with PV disk devices; not loading");
 		return kstd::to_int(kstd::Errno::nodev);
 	}
-	xb_rt_log(XB_LOG_NOTICE, "the xenbus frontend driver is not part of this build; not loading");
-	return kstd::to_int(kstd::Errno::nodev);
+	return xb_front_glue_register();
 }
 
 extern "C" void xb_front_module_exit(void)
 {
+	xb_front_glue_unregister();
+}
+
+extern "C" void* xb_fe_probe(struct xb_fe_dev* gd)
+{
+	Device* d = new (std::nothrow) Device(gd);
+	if (!d)
+		return nullptr;
+	if (d->probe()) {
+		delete d;
+		return nullptr;
+	}
+	return d;
+}
+
+extern "C" void xb_fe_remove(void* dev)
+{
+	Device* d = static_cast<Device*>(dev);
+	d->remove();
+	delete d;
+}
+
+extern "C" void xb_fe_backend_changed(void* dev, int state)
+{
+	static_cast<Device*>(dev)->backend_changed(state);
+}
+
+extern "C" void xb_fe_work(void* dev)
+{
+	static_cast<Device*>(dev)->work();
+}
+
+extern "C" void* xb_fe_ring_ctx(void* dev, unsigned int queue)
+{
+	return static_cast<Device*>(dev)->ring(queue);
+}
+
+extern "C" unsigned int xb_fe_pdu_size(void)
+{
+	return sizeof(Pdu);
+}
+
+extern "C" void xb_fe_pdu_init(void* pdu)
+{
+	*static_cast<Pdu*>(pdu) = {};
+}
+
+extern "C" int xb_fe_queue_rq(void* ring, struct xb_fe_rq* rq, void* pdu, int last)
+{
+	Ring* r = static_cast<Ring*>(ring);
+	Pdu* p = static_cast<Pdu*>(pdu);
+	int err = 0;
+
+	*p = {};
+	p->rq = rq;
+	p->ring = r;
+	p->failed_op = no_op;
+	xb_fe_glue_rq_start(rq);
+	const Submit s = r->submit(p, &err);
+	if (s == Submit::queued) {
+		if (last)
+			r->push_and_notify();
+		return XB_FE_QUEUED;
+	}
+	if (s == Submit::done) {
+		xb_fe_glue_rq_end(rq, err);
+		return XB_FE_QUEUED;
+	}
+	if (last)
+		r->push_and_notify();   // what the batch queued so far
+	return s == Submit::busy ? XB_FE_BUSY : XB_FE_RESOURCE;
+}
+
+extern "C" void xb_fe_commit_rqs(void* ring)
+{
+	static_cast<Ring*>(ring)->commit();
+}
+
+extern "C" void xb_fe_interrupt(void* ring)
+{
+	static_cast<Ring*>(ring)->interrupt();
+}
+
+extern "C" int xb_fe_show_stats(void* dev, char* buf, unsigned int len)
+{
+	return static_cast<Device*>(dev)->show_stats(buf, len);
 }

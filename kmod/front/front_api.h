@@ -2,6 +2,11 @@
 /*
  * front_api.h - the boundary between xenblk-front's C glue and its C++ driver.
  * Plain C, no includes: both sides compile it.
+ *
+ * The glue adapts kernel APIs (xenbus, grant tables, event channels, blk-mq)
+ * and makes no protocol decision; the C++ side (front.cpp) decides everything.
+ * Handles are opaque: struct xb_fe_dev is the glue's per-xenbus-device object,
+ * struct xb_fe_rq a block request, struct xb_fe_lock a spinlock.
  */
 #ifndef XENBLK_FRONT_API_H
 #define XENBLK_FRONT_API_H
@@ -10,12 +15,155 @@
 extern "C" {
 #endif
 
-/* C glue -> C++ */
+struct xb_fe_dev;
+struct xb_fe_rq;
+struct xb_fe_lock;
+
+/* xenbus states (values of enum xenbus_state) */
+enum {
+	XB_FE_UNKNOWN = 0, XB_FE_INITIALISING = 1, XB_FE_INITWAIT = 2,
+	XB_FE_INITIALISED = 3, XB_FE_CONNECTED = 4, XB_FE_CLOSING = 5,
+	XB_FE_CLOSED = 6, XB_FE_RECONFIGURING = 7, XB_FE_RECONFIGURED = 8,
+};
+
+/* what xb_fe_queue_rq tells blk-mq */
+enum {
+	XB_FE_QUEUED = 0,      /* on the ring (or completed already) */
+	XB_FE_BUSY = 1,        /* ring full: stop the hw queue until xb_fe_glue_kick */
+	XB_FE_RESOURCE = 2,    /* grants or memory short: retry later */
+};
+
+/* block operations of a request */
+enum {
+	XB_FE_OP_READ = 0, XB_FE_OP_WRITE = 1, XB_FE_OP_FLUSH = 2,
+	XB_FE_OP_DISCARD = 3, XB_FE_OP_SECURE_ERASE = 4, XB_FE_OP_OTHER = 5,
+};
+
+struct xb_fe_rq_info {
+	unsigned long long sector;      /* 512-byte units */
+	unsigned long long nr_sectors;
+	unsigned int op;                /* XB_FE_OP_* */
+	unsigned int fua;
+	unsigned int preflush;
+};
+
+/* physically contiguous guest memory */
+struct xb_fe_seg {
+	unsigned long long addr;        /* guest physical byte address */
+	unsigned int len;
+	unsigned int pad;
+};
+
+struct xb_fe_disk_params {
+	unsigned long long sectors;     /* 512-byte units */
+	const char *name;               /* "xvda" */
+	unsigned int first_minor;
+	unsigned int minors;
+	unsigned int nr_queues;
+	unsigned int queue_depth;
+	unsigned int logical_block_size;
+	unsigned int physical_block_size;
+	unsigned int max_segments;
+	unsigned int max_hw_sectors;
+	unsigned int discard_granularity;  /* bytes */
+	unsigned int discard_alignment;    /* bytes */
+	unsigned int max_discard_sectors;  /* 0: no discard */
+	unsigned char write_cache;
+	unsigned char fua;
+	unsigned char secure_erase;
+	unsigned char read_only;
+	unsigned char removable;
+	unsigned char cdrom;
+};
+
+/* ---- C glue -> C++ ---- */
 int xb_front_module_init(void);
 void xb_front_module_exit(void);
+void *xb_fe_probe(struct xb_fe_dev *gd);            /* C++ device or NULL */
+void xb_fe_remove(void *dev);
+void xb_fe_backend_changed(void *dev, int backend_state);
+void xb_fe_work(void *dev);                         /* process context */
+void *xb_fe_ring_ctx(void *dev, unsigned int queue);
+unsigned int xb_fe_pdu_size(void);
+void xb_fe_pdu_init(void *pdu);
+int xb_fe_queue_rq(void *ring, struct xb_fe_rq *rq, void *pdu, int last);
+void xb_fe_commit_rqs(void *ring);
+void xb_fe_interrupt(void *ring);                   /* hard irq */
+int xb_fe_show_stats(void *dev, char *buf, unsigned int len);
 
-/* C++ -> C glue */
+/* ---- C++ -> C glue ---- */
 int xb_front_glue_on_xen(void);        /* 1: a Xen domain with PV disk devices */
+int xb_front_glue_register(void);
+void xb_front_glue_unregister(void);
+unsigned int xb_fe_glue_nr_cpus(void);
+
+/* xenstore: other = 1 reads the backend's directory, 0 our own.
+ * read: 1 found (buf NUL-terminated, truncated to len - 1), 0 absent. */
+int xb_fe_glue_read(struct xb_fe_dev *gd, int other, const char *key, char *buf,
+		    unsigned int len);
+int xb_fe_glue_write(struct xb_fe_dev *gd, const char *key, const char *value);
+int xb_fe_glue_state(struct xb_fe_dev *gd);          /* our xenbus state */
+int xb_fe_glue_switch_state(struct xb_fe_dev *gd, int state);
+void xb_fe_glue_frontend_closed(struct xb_fe_dev *gd);
+void xb_fe_glue_fatal(struct xb_fe_dev *gd, int err, const char *what);
+unsigned int xb_fe_glue_backend_id(struct xb_fe_dev *gd);
+const char *xb_fe_glue_nodename(struct xb_fe_dev *gd);
+
+/* shared ring: nr_pages zeroed pages granted to the backend */
+int xb_fe_glue_ring_setup(struct xb_fe_dev *gd, unsigned int nr_pages, void **vaddr,
+			  unsigned int *grefs);
+void xb_fe_glue_ring_teardown(void **vaddr, unsigned int nr_pages, unsigned int *grefs);
+/* event channel bound to xb_fe_interrupt(ring) */
+int xb_fe_glue_evtchn_bind(struct xb_fe_dev *gd, void *ring, unsigned int *port, int *irq);
+void xb_fe_glue_evtchn_unbind(struct xb_fe_dev *gd, void *ring, unsigned int port, int irq);
+void xb_fe_glue_notify(int irq);
+
+/* grants of guest frames (pfn) to the backend: ref >= 0 or negative errno */
+int xb_fe_glue_grant(struct xb_fe_dev *gd, unsigned long long pfn, int readonly);
+/* 1: access ended and the ref freed; 0: the backend still maps it (ref leaked) */
+int xb_fe_glue_end_grant(unsigned int ref);
+
+/* one page, without sleeping; *pfn receives its frame */
+void *xb_fe_glue_page_alloc_nowait(unsigned long long *pfn);
+void xb_fe_glue_page_free(void *page);
+
+/* spinlocks for the rings (irq-safe) */
+struct xb_fe_lock *xb_fe_glue_lock_new(void);
+void xb_fe_glue_lock_free(struct xb_fe_lock *l);
+unsigned long xb_fe_glue_lock(struct xb_fe_lock *l);
+void xb_fe_glue_unlock(struct xb_fe_lock *l, unsigned long flags);
+
+unsigned long long xb_fe_glue_now_ns(void);
+
+/* block requests */
+void xb_fe_glue_rq_info(struct xb_fe_rq *rq, struct xb_fe_rq_info *out);
+/* the request's data as physically merged segments; count or -ENOSPC */
+int xb_fe_glue_rq_segments(struct xb_fe_rq *rq, struct xb_fe_seg *segs, unsigned int max);
+void xb_fe_glue_rq_start(struct xb_fe_rq *rq);
+void xb_fe_glue_rq_end(struct xb_fe_rq *rq, int err);   /* err: 0 or negative errno */
+
+/* the disk */
+int xb_fe_glue_disk_create(struct xb_fe_dev *gd, const struct xb_fe_disk_params *p);
+/* del_gendisk: waits for in-flight I/O (the rings must still run), new I/O fails */
+void xb_fe_glue_disk_del(struct xb_fe_dev *gd);
+/* drops the disk and the tag set, once the rings are gone */
+void xb_fe_glue_disk_put(struct xb_fe_dev *gd);
+void xb_fe_glue_disk_set_capacity(struct xb_fe_dev *gd, unsigned long long sectors);
+/* process context */
+void xb_fe_glue_disk_set_cache(struct xb_fe_dev *gd, int write_cache, int fua);
+void xb_fe_glue_disk_disable_discard(struct xb_fe_dev *gd);
+void xb_fe_glue_kick(struct xb_fe_dev *gd);            /* restart stopped hw queues */
+void xb_fe_glue_schedule_work(struct xb_fe_dev *gd);
+void xb_fe_glue_flush_work(struct xb_fe_dev *gd);
+void xb_fe_glue_msleep(unsigned int ms);
+
+/* module parameters */
+struct xb_fe_params {
+	unsigned int max_queues;
+	unsigned int max_ring_page_order;
+	unsigned int max_indirect_segments;
+};
+void xb_fe_glue_params(struct xb_fe_params *out);
 
 #ifdef __cplusplus
 }
