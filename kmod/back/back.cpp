@@ -1,9 +1,919 @@
 // SPDX-License-Identifier: GPL-2.0
-// back.cpp - xenblk-back module entry points (C++ side).
+// back.cpp - xenblk-back: the xenbus "vbd" backend driver (C++ side).
+//
+// Every protocol decision lives here and in the core: what to publish, when to
+// connect, which request is valid, how a request maps onto block I/O, what a
+// completion answers, and the cross-ring barrier order (back_order.hpp).  The
+// C glue (glue.c, behind back_api.h) only adapts kernel APIs.
+//
+// Threads: the xenbus callbacks (probe, hotplug, frontend state, remove) run on
+// the xenwatch thread, one at a time.  Each ring has its own worker thread that
+// alone touches that ring's state; rings of a device share only the OrderGate
+// and the feature-withdrawal flags, both atomic.
 #include "kstd.hpp"
 #include "rt_api.h"
 #include "back_api.h"
 #include "selftest.hpp"
+#include "ring.hpp"
+#include "wire.hpp"
+#include "validate.hpp"
+#include "negotiate.hpp"
+#include "stats.hpp"
+#include "back_order.hpp"
+
+namespace xb {
+namespace {
+
+// ---- xenstore through the glue ------------------------------------------------------
+
+class GlueKeys final : public KeySource {
+public:
+	GlueKeys(xbg_dev* gd, bool other) : gd_(gd), other_(other) {}
+	bool read(const char* key, char* buf, size_t len) const override
+	{
+		return (other_ ? xbg_read_other(gd_, key, buf, static_cast<unsigned int>(len))
+			       : xbg_read(gd_, key, buf, static_cast<unsigned int>(len))) == 1;
+	}
+private:
+	xbg_dev* gd_;
+	bool other_;
+};
+
+// Writes to our directory and remembers the feature keys it wrote, so that
+// validation offers exactly what was published.
+class PublishSink final : public KeySink {
+public:
+	explicit PublishSink(xbg_dev* gd) : gd_(gd) {}
+	int write(const char* key, const char* value) override
+	{
+		const bool on = kstd::strcmp(value, "0") != 0;
+		if (!kstd::strcmp(key, key::feature_flush_cache))
+			flush = on;
+		else if (!kstd::strcmp(key, key::feature_barrier))
+			barrier = on;
+		else if (!kstd::strcmp(key, key::feature_discard))
+			discard = on;
+		else if (!kstd::strcmp(key, key::discard_secure))
+			secure = on;
+		return xbg_write(gd_, key, value);
+	}
+	bool flush = false, barrier = false, discard = false, secure = false;
+private:
+	xbg_dev* gd_;
+};
+
+bool streq(const char* a, const char* b) { return kstd::strcmp(a, b) == 0; }
+
+// "MAJOR:MINOR" in hex, as /etc/xen/scripts/block writes physical-device.
+bool parse_hex_u32(const char* s, const char** end, u32* out)
+{
+	u64 v = 0;
+	const char* p = s;
+	for (; *p; p++) {
+		int d;
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			break;
+		v = v * 16 + static_cast<u64>(d);
+		if (v > 0xffffffffu)
+			return false;
+	}
+	if (p == s)
+		return false;
+	*end = p;
+	*out = static_cast<u32>(v);
+	return true;
+}
+
+bool parse_physical_device(const char* s, u32* major, u32* minor)
+{
+	const char* p;
+	if (!parse_hex_u32(s, &p, major) || *p != ':')
+		return false;
+	if (!parse_hex_u32(p + 1, &p, minor) || *p)
+		return false;
+	return true;
+}
+
+bool parse_flush_policy(const char* s, FlushPolicy* out)
+{
+	if (streq(s, "auto"))
+		*out = FlushPolicy::automatic;
+	else if (streq(s, "flush"))
+		*out = FlushPolicy::flush;
+	else if (streq(s, "barrier"))
+		*out = FlushPolicy::barrier;
+	else if (streq(s, "both"))
+		*out = FlushPolicy::both;
+	else if (streq(s, "none"))
+		*out = FlushPolicy::none;
+	else
+		return false;
+	return true;
+}
+
+constexpr u32 max_indirect_supported = XBG_MAX_IO_SEGS;   // one bio per request
+static_assert(max_indirect_supported <= blkif_max_indirect_segs);
+
+BackendConfig read_config()
+{
+	xbg_params p = {};
+	BackendConfig cfg;
+
+	xbg_get_params(&p);
+	if (!parse_flush_policy(p.flush_policy, &cfg.flush)) {
+		xb_rt_log(XB_LOG_WARNING, "flush_policy '%s' unknown; using auto", p.flush_policy);
+		cfg.flush = FlushPolicy::automatic;
+	}
+	cfg.max_queues = p.max_queues ? p.max_queues : p.online_cpus;
+	cfg.max_queues = kstd::min(kstd::max(cfg.max_queues, 1u), OrderGate::max_rings);
+	cfg.max_ring_order = kstd::min(p.max_ring_order, blkif_max_ring_order);
+	cfg.max_indirect_segments = kstd::min(p.max_indirect_segments, max_indirect_supported);
+	if (cfg.max_indirect_segments && cfg.max_indirect_segments <= blkif_max_direct_segs)
+		cfg.max_indirect_segments = 0;   // frontends need more than 11 to use it
+	// persistent grants are not implemented: never offered
+	cfg.persistent = false;
+	cfg.discard = p.discard != 0;
+	return cfg;
+}
+
+class Device;
+
+// One blkif request between dispatch and response.
+struct Pending {
+	u64 id;
+	u64 sectors;
+	u64 start_ns;
+	u8 op;            // operation echoed in the response
+	StatOp stat;
+	bool entered;     // counted in the OrderGate
+	bool barrier;     // owns the OrderGate
+	Pending* next;
+};
+
+class Ring {
+public:
+	Ring(Device* dev, u32 index) : dev_(dev), index_(index) {}
+	~Ring()
+	{
+		delete[] pending_;
+		delete[] segs_;
+		delete[] isegs_;
+	}
+	kstd::Errno init(Abi abi, u32 nr_pages, void* sring, u32 max_indirect)
+	{
+		abi_ = abi;
+		if (ring_.attach(sring, nr_pages, entry_size(abi)) != kstd::Errno::ok)
+			return kstd::Errno::inval;
+		pending_ = new (std::nothrow) Pending[ring_.size()];
+		segs_ = new (std::nothrow) xbg_seg[XBG_MAX_IO_SEGS];
+		isegs_ = new (std::nothrow) Segment[max_indirect ? max_indirect : 1];
+		if (!pending_ || !segs_ || !isegs_)
+			return kstd::Errno::nomem;
+		for (u32 i = 0; i < ring_.size(); i++) {
+			pending_[i].next = free_;
+			free_ = &pending_[i];
+		}
+		return kstd::Errno::ok;
+	}
+	int work(bool stopping);
+
+	xbg_ring* glue = nullptr;
+	RingStats stats = {};
+
+private:
+	enum class Step { done, blocked, retry };
+
+	Step dispatch(const Request& req);
+	Step start_io(const Request& req, Pending* p, int io_op, unsigned int flags,
+		      const Segment* seg, u32 n);
+	Step submit_barrier();
+	void reap();
+	void complete(Pending* p, int err);
+	void respond(u64 id, u8 op, s16 status);
+	Pending* get_pending()
+	{
+		Pending* p = free_;
+		if (p)
+			free_ = p->next;
+		return p;
+	}
+	void put_pending(Pending* p)
+	{
+		p->next = free_;
+		free_ = p;
+	}
+
+	Device* dev_;
+	u32 index_;
+	Abi abi_ = native_abi();
+	BackRing<> ring_;
+	Pending* pending_ = nullptr;
+	Pending* free_ = nullptr;
+	xbg_seg* segs_ = nullptr;
+	Segment* isegs_ = nullptr;
+	Request parked_ = {};        // consumed, waiting for the gate
+	bool have_parked_ = false;
+	bool barrier_wait_ = false;  // parked_ is our barrier, gate claimed, draining
+	bool barrier_inflight_ = false;
+	bool stop_logged_ = false;
+	bool push_ = false;
+};
+
+class Device {
+public:
+	explicit Device(xbg_dev* gd) : gd_(gd) {}
+	~Device() { disconnect(); close(); }
+
+	void probe();
+	void hotplug_changed();
+	void frontend_changed(int state);
+	long long stat(const char* which);
+	int physical_device(char* buf, unsigned int len);
+	int mode(char* buf, unsigned int len);
+
+	// for rings
+	DeviceLimits limits() const
+	{
+		DeviceLimits l = limits_;
+		if (__atomic_load_n(&no_flush_, __ATOMIC_RELAXED))
+			l.flush = false;
+		if (__atomic_load_n(&no_barrier_, __ATOMIC_RELAXED))
+			l.barrier = false;
+		if (__atomic_load_n(&no_discard_, __ATOMIC_RELAXED))
+			l.discard = l.secure_discard = false;
+		return l;
+	}
+	void withdraw(u8 op);
+	OrderGate gate;
+	u32 nr_rings() const { return nr_rings_; }
+	void kick(u32 ring)
+	{
+		if (ring < nr_rings_ && rings_[ring]->glue)
+			xbg_ring_kick(rings_[ring]->glue);
+	}
+	void kick_all()
+	{
+		for (u32 i = 0; i < nr_rings_; i++)
+			kick(i);
+	}
+	xbg_dev* gd() const { return gd_; }
+
+private:
+	void connect();
+	void disconnect();
+	void close();
+
+	xbg_dev* gd_;
+	BackendConfig cfg_;
+	bool opened_ = false;
+	bool sysfs_ = false;
+	u32 major_ = 0, minor_ = 0;
+	bool read_only_ = false;
+	bool cdrom_ = false;
+	int fe_state_ = XBG_STATE_UNKNOWN;
+	DeviceLimits limits_ = {};
+	bool no_flush_ = false, no_barrier_ = false, no_discard_ = false;
+	Ring** rings_ = nullptr;
+	u32 nr_rings_ = 0;
+	DeviceStats retired_ = {};   // rings already torn down
+};
+
+// ---- Device ---------------------------------------------------------------------------
+
+void Device::probe()
+{
+	cfg_ = read_config();
+	class Sink final : public KeySink {
+	public:
+		explicit Sink(xbg_dev* gd) : gd_(gd) {}
+		int write(const char* key, const char* value) override { return xbg_write(gd_, key, value); }
+	private:
+		xbg_dev* gd_;
+	} sink(gd_);
+	const int err = backend_publish_transport(cfg_, sink);
+	if (err)
+		xbg_fatal(gd_, err, "writing transport features");
+}
+
+void Device::hotplug_changed()
+{
+	char buf[64], modebuf[8], type[16];
+	u32 major, minor;
+	const GlueKeys ours(gd_, false);
+
+	if (!ours.read("physical-device", buf, sizeof(buf)))
+		return;   // the hotplug script has not run yet
+	if (!parse_physical_device(buf, &major, &minor)) {
+		xbg_fatal(gd_, to_int(kstd::Errno::inval), "physical-device is not MAJOR:MINOR in hex");
+		return;
+	}
+	if (opened_) {
+		if (major != major_ || minor != minor_)
+			xb_rt_log(XB_LOG_WARNING, "vbd-%u-%u: physical-device changed to %x:%x; ignored",
+				  xbg_domid(gd_), xbg_handle(gd_), major, minor);
+		return;
+	}
+	if (!ours.read("mode", modebuf, sizeof(modebuf))) {
+		xbg_fatal(gd_, to_int(kstd::Errno::noent), "reading mode");
+		return;
+	}
+	cdrom_ = ours.read("device-type", type, sizeof(type)) && streq(type, "cdrom");
+	read_only_ = modebuf[0] != 'w';
+	const int err = xbg_bdev_open(gd_, major, minor, read_only_);
+	if (err) {
+		xbg_fatal(gd_, err, "opening the block device");
+		return;
+	}
+	opened_ = true;
+	major_ = major;
+	minor_ = minor;
+	sysfs_ = xbg_sysfs_add(gd_) == 0;
+	if (fe_state_ == XBG_STATE_INITIALISED || fe_state_ == XBG_STATE_CONNECTED)
+		connect();
+}
+
+void Device::frontend_changed(int state)
+{
+	fe_state_ = state;
+	switch (state) {
+	case XBG_STATE_INITIALISING: {
+		const int ours = xbg_our_state(gd_);
+		if (ours == XBG_STATE_CLOSING || ours == XBG_STATE_CLOSED)
+			xbg_switch_state(gd_, XBG_STATE_INITWAIT);
+		break;
+	}
+	case XBG_STATE_INITIALISED:
+	case XBG_STATE_CONNECTED:
+		if (xbg_our_state(gd_) == XBG_STATE_CONNECTED)
+			break;
+		if (opened_)
+			connect();   // otherwise when the hotplug script wrote physical-device
+		break;
+	case XBG_STATE_CLOSING:
+		disconnect();
+		xbg_switch_state(gd_, XBG_STATE_CLOSING);
+		break;
+	case XBG_STATE_CLOSED:
+		disconnect();
+		xbg_switch_state(gd_, XBG_STATE_CLOSED);
+		if (!xbg_is_online(gd_))
+			xbg_unregister(gd_);
+		break;
+	case XBG_STATE_UNKNOWN:
+		disconnect();
+		xbg_unregister(gd_);
+		break;
+	default:
+		break;
+	}
+}
+
+void Device::connect()
+{
+	xbg_bdev_props bp = {};
+	DeviceProps props;
+	BackConnectInfo ci;
+	const GlueKeys fe(gd_, true);
+	BackendConfig cfg = read_config();
+	int err;
+
+	disconnect();
+	// transport keys were published at probe: keep those limits
+	cfg.max_queues = cfg_.max_queues;
+	cfg.max_ring_order = cfg_.max_ring_order;
+	cfg.max_indirect_segments = cfg_.max_indirect_segments;
+	cfg.persistent = cfg_.persistent;
+
+	kstd::unique_ptr<BackQueue[]> queues(new (std::nothrow) BackQueue[cfg.max_queues]);
+	if (!queues) {
+		xbg_fatal(gd_, to_int(kstd::Errno::nomem), "connecting");
+		return;
+	}
+	err = backend_read_frontend(fe, cfg, kstd::span<BackQueue>(queues.get(), cfg.max_queues), &ci);
+	if (err) {
+		xbg_fatal(gd_, err, "reading the frontend's ring keys");
+		return;
+	}
+
+	xbg_bdev_get_props(gd_, &bp);
+	props.sectors = bp.sectors;
+	props.logical_block_size = bp.logical_block_size;
+	props.physical_block_size = bp.physical_block_size;
+	props.read_only = read_only_ || bp.read_only;
+	props.cdrom = cdrom_ || bp.cdrom;
+	props.removable = bp.removable;
+	props.write_cache = bp.write_cache;
+	props.fua = bp.fua;
+	props.discard = bp.discard;
+	props.discard_granularity = bp.discard_granularity;
+	props.discard_alignment = bp.discard_alignment;
+	props.secure_erase = bp.secure_erase;
+
+	PublishSink sink(gd_);
+	err = backend_publish_device(cfg, props, sink);
+	if (err) {
+		xbg_fatal(gd_, err, "writing device keys");
+		return;
+	}
+	limits_.sectors = props.sectors;
+	limits_.logical_block_size = props.logical_block_size;
+	limits_.read_only = props.read_only;
+	limits_.flush = sink.flush;
+	limits_.barrier = sink.barrier;
+	limits_.discard = sink.discard;
+	limits_.secure_discard = sink.discard && sink.secure;
+	limits_.max_indirect_segments = cfg.max_indirect_segments;
+	no_flush_ = no_barrier_ = no_discard_ = false;
+	gate.reset();
+
+	Ring** rings = new (std::nothrow) Ring*[ci.nr_queues];
+	if (!rings) {
+		xbg_fatal(gd_, to_int(kstd::Errno::nomem), "connecting");
+		return;
+	}
+	for (u32 q = 0; q < ci.nr_queues; q++)
+		rings[q] = nullptr;
+	rings_ = rings;
+	for (u32 q = 0; q < ci.nr_queues; q++) {
+		Ring* r = new (std::nothrow) Ring(this, q);
+		void* sring = nullptr;
+
+		if (!r) {
+			err = to_int(kstd::Errno::nomem);
+			break;
+		}
+		rings_[q] = r;
+		nr_rings_ = q + 1;
+		r->glue = xbg_ring_create(gd_, r, q, queues[q].ring_refs, 1u << ci.ring_order,
+					  queues[q].event_channel, &sring);
+		if (!r->glue) {
+			err = to_int(kstd::Errno::nomem);
+			break;
+		}
+		const kstd::Errno e = r->init(ci.abi, 1u << ci.ring_order, sring,
+					      cfg.max_indirect_segments);
+		if (e != kstd::Errno::ok) {
+			err = to_int(e);
+			break;
+		}
+	}
+	if (err) {
+		disconnect();
+		xbg_fatal(gd_, err, "mapping the rings");
+		return;
+	}
+	for (u32 q = 0; q < nr_rings_; q++)
+		xbg_ring_start(rings_[q]->glue);
+	xb_rt_log(XB_LOG_INFO, "vbd-%u-%u: connected, %u ring(s) of %u page(s), %s, flush %d barrier %d discard %d",
+		  xbg_domid(gd_), xbg_handle(gd_), nr_rings_, 1u << ci.ring_order,
+		  protocol_name(ci.abi), limits_.flush, limits_.barrier, limits_.discard);
+	xbg_switch_state(gd_, XBG_STATE_CONNECTED);
+}
+
+void Device::disconnect()
+{
+	if (!rings_)
+		return;
+	// stop every worker first (each drains its own I/O); a running worker
+	// may still kick a stopped ring, whose memory stays until below
+	for (u32 q = 0; q < nr_rings_; q++)
+		if (rings_[q] && rings_[q]->glue)
+			xbg_ring_stop(rings_[q]->glue);
+	Ring** rings = rings_;
+	const u32 n = nr_rings_;
+	xbg_dev_lock(gd_);
+	rings_ = nullptr;
+	nr_rings_ = 0;
+	for (u32 q = 0; q < n; q++)
+		if (rings[q])
+			retired_.add(rings[q]->stats);
+	xbg_dev_unlock(gd_);
+	for (u32 q = 0; q < n; q++) {
+		if (!rings[q])
+			continue;
+		if (rings[q]->glue)
+			xbg_ring_free(rings[q]->glue);
+		delete rings[q];
+	}
+	delete[] rings;
+}
+
+void Device::close()
+{
+	if (sysfs_)
+		xbg_sysfs_remove(gd_);
+	sysfs_ = false;
+	if (opened_)
+		xbg_bdev_close(gd_);
+	opened_ = false;
+}
+
+void Device::withdraw(u8 op)
+{
+	const char* key = nullptr;
+	bool* flag = nullptr;
+
+	switch (op) {
+	case BLKIF_OP_FLUSH_DISKCACHE: key = key::feature_flush_cache; flag = &no_flush_; break;
+	case BLKIF_OP_WRITE_BARRIER: key = key::feature_barrier; flag = &no_barrier_; break;
+	case BLKIF_OP_DISCARD: key = key::feature_discard; flag = &no_discard_; break;
+	default: return;
+	}
+	if (__atomic_exchange_n(flag, true, __ATOMIC_RELAXED))
+		return;
+	xb_rt_log(XB_LOG_WARNING, "vbd-%u-%u: the device does not support %s; no longer offered",
+		  xbg_domid(gd_), xbg_handle(gd_), key);
+	xbg_write(gd_, key, "0");
+}
+
+long long Device::stat(const char* which)
+{
+	DeviceStats s = {};
+	xbg_dev_lock(gd_);
+	s.add(retired_);
+	for (u32 q = 0; q < nr_rings_; q++)
+		s.add(rings_[q]->stats);
+	xbg_dev_unlock(gd_);
+
+	const auto& op = s.op;
+	auto n = [&](StatOp o) { return static_cast<long long>(op[static_cast<unsigned>(o)].requests); };
+	auto sec = [&](StatOp o) { return static_cast<long long>(op[static_cast<unsigned>(o)].sectors); };
+	if (streq(which, "oo_req"))
+		return static_cast<long long>(s.out_of_resources);
+	if (streq(which, "rd_req"))
+		return n(StatOp::read);
+	if (streq(which, "wr_req"))
+		return n(StatOp::write) + n(StatOp::barrier);
+	if (streq(which, "f_req"))
+		return n(StatOp::flush) + n(StatOp::barrier);
+	if (streq(which, "ds_req"))
+		return n(StatOp::discard);
+	if (streq(which, "rd_sect"))
+		return sec(StatOp::read);
+	if (streq(which, "wr_sect"))
+		return sec(StatOp::write) + sec(StatOp::barrier);
+	if (streq(which, "bad_req"))
+		return static_cast<long long>(s.bad_requests);
+	if (streq(which, "err_req")) {
+		long long e = 0;
+		for (unsigned o = 0; o < stat_ops; o++)
+			e += static_cast<long long>(op[o].errors);
+		return e;
+	}
+	return -1;
+}
+
+int Device::physical_device(char* buf, unsigned int len)
+{
+	if (!opened_ || len < 20)
+		return 0;
+	// "%x:%x" by hand: no printf here
+	const char* hex = "0123456789abcdef";
+	char tmp[20];
+	unsigned int n = 0;
+	auto put = [&](u32 v) {
+		char d[8];
+		int k = 0;
+		do {
+			d[k++] = hex[v & 15];
+			v >>= 4;
+		} while (v);
+		while (k)
+			tmp[n++] = d[--k];
+	};
+	put(major_);
+	tmp[n++] = ':';
+	put(minor_);
+	tmp[n++] = '\n';
+	kstd::memcpy(buf, tmp, n);
+	return static_cast<int>(n);
+}
+
+int Device::mode(char* buf, unsigned int len)
+{
+	if (!opened_ || len < 2)
+		return 0;
+	buf[0] = read_only_ ? 'r' : 'w';
+	buf[1] = '\n';
+	return 2;
+}
+
+// ---- Ring -------------------------------------------------------------------------------
+
+void Ring::respond(u64 id, u8 op, s16 status)
+{
+	void* slot = ring_.next_response_slot();
+	if (!slot) {
+		xb_rt_fatal("xenblk-back: response without a request");
+		return;
+	}
+	encode_response(abi_, slot, id, op, status);
+	push_ = true;
+}
+
+StatOp stat_of(u8 op)
+{
+	switch (op) {
+	case BLKIF_OP_READ: return StatOp::read;
+	case BLKIF_OP_WRITE: return StatOp::write;
+	case BLKIF_OP_FLUSH_DISKCACHE: return StatOp::flush;
+	case BLKIF_OP_WRITE_BARRIER: return StatOp::barrier;
+	default: return StatOp::discard;
+	}
+}
+
+Ring::Step Ring::start_io(const Request& req, Pending* p, int io_op, unsigned int flags,
+			  const Segment* seg, u32 n)
+{
+	for (u32 i = 0; i < n; i++) {
+		segs_[i].gref = seg[i].gref;
+		segs_[i].offset = static_cast<unsigned short>(seg[i].first_sect * 512u);
+		segs_[i].len = static_cast<unsigned short>((seg[i].last_sect - seg[i].first_sect + 1u) * 512u);
+	}
+	const int err = xbg_io_submit(glue, p, io_op, flags, req.sector, segs_, n);
+	if (err == to_int(kstd::Errno::nomem))
+		return Step::retry;
+	if (err) {
+		complete(p, err);
+		return Step::done;
+	}
+	stats.in_flight++;
+	return Step::done;
+}
+
+// A request taken off the ring (or parked earlier).  Every path either answers
+// it, starts it, or parks it again.
+Ring::Step Ring::dispatch(const Request& req)
+{
+	const DeviceLimits lim = dev_->limits();
+	const Reject why = validate_request(req, lim);
+	const u8 rsp_op = req.kind == ReqKind::indirect ? req.indirect_op : req.op;
+
+	if (why != Reject::none) {
+		stats.bad_requests++;
+		xb_rt_log(XB_LOG_DEBUG, "vbd-%u-%u ring %u: request op %u rejected: %s",
+			  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_, req.op, reject_name(why));
+		respond(req.id, rsp_op, reject_status(why));
+		return Step::done;
+	}
+
+	if (req.op == BLKIF_OP_WRITE_BARRIER) {
+		if (!dev_->gate.try_begin(index_))
+			return Step::blocked;     // another ring's barrier first
+		barrier_wait_ = true;         // parked_ holds it until every ring drained
+		return Step::blocked;
+	}
+
+	const OrderGate::Entered e = dev_->gate.enter(index_);
+	if (!e.ok) {
+		if (e.kick != OrderGate::no_owner && e.kick != index_)
+			dev_->kick(e.kick);
+		return Step::blocked;
+	}
+	Pending* p = get_pending();
+	if (!p) {   // cannot happen: at most ring size requests are consumed
+		xb_rt_fatal("xenblk-back: no pending slot");
+		const u32 k = dev_->gate.leave(index_);
+		if (k != OrderGate::no_owner)
+			dev_->kick(k);
+		return Step::retry;
+	}
+	p->id = req.id;
+	p->op = rsp_op;
+	p->stat = stat_of(rsp_op);
+	p->entered = true;
+	p->barrier = false;
+	p->sectors = 0;
+	p->start_ns = xbg_now_ns();
+
+	Step st = Step::done;
+	switch (req.kind) {
+	case ReqKind::rw: {
+		u64 sectors = 0;
+		validate_segments(req.seg, req.nr_segments, req.sector,
+				  req.op != BLKIF_OP_READ, lim, &sectors);
+		p->sectors = sectors;
+		if (req.op == BLKIF_OP_READ)
+			st = start_io(req, p, XBG_IO_READ, 0, req.seg, req.nr_segments);
+		else if (req.op == BLKIF_OP_WRITE)
+			st = start_io(req, p, XBG_IO_WRITE, 0, req.seg, req.nr_segments);
+		else if (req.nr_segments == 0)   // FLUSH_DISKCACHE
+			st = start_io(req, p, XBG_IO_FLUSH, 0, req.seg, 0);
+		else
+			st = start_io(req, p, XBG_IO_WRITE, XBG_IO_PREFLUSH, req.seg, req.nr_segments);
+		break;
+	}
+	case ReqKind::discard: {
+		p->sectors = req.nr_sectors;
+		const int err = xbg_io_discard(glue, p, req.sector, req.nr_sectors,
+					       (req.discard_flag & BLKIF_DISCARD_SECURE) != 0);
+		if (err == to_int(kstd::Errno::nomem))
+			st = Step::retry;
+		else if (err)
+			complete(p, err);
+		else
+			stats.in_flight++;
+		break;
+	}
+	case ReqKind::indirect: {
+		const u32 n = req.nr_segments;
+		const u32 pages = indirect_pages(n);
+		const void* addr[XBG_MAX_INDIRECT_PAGES];
+		u64 sectors = 0;
+		int err = xbg_indirect_map(glue, req.indirect_grefs, pages, addr);
+		if (err == to_int(kstd::Errno::nomem)) {
+			st = Step::retry;
+			break;
+		}
+		if (err) {
+			complete(p, err);
+			break;
+		}
+		bool ok = true;
+		for (u32 pg = 0; pg < pages && ok; pg++) {
+			const u32 first = pg * BLKIF_SEGS_PER_INDIRECT_FRAME;
+			const u32 cnt = kstd::min<u32>(n - first, BLKIF_SEGS_PER_INDIRECT_FRAME);
+			ok = decode_indirect_segments(addr[pg], 0, cnt, isegs_ + first);
+		}
+		xbg_indirect_unmap(glue);
+		const bool write = req.indirect_op == BLKIF_OP_WRITE;
+		const Reject r = ok ? validate_segments(isegs_, n, req.sector, write, lim, &sectors)
+				    : Reject::bad_segment;
+		if (r != Reject::none) {
+			stats.bad_requests++;
+			xb_rt_log(XB_LOG_DEBUG, "vbd-%u-%u ring %u: indirect request rejected: %s",
+				  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_, reject_name(r));
+			const u32 k = dev_->gate.leave(index_);
+			if (k != OrderGate::no_owner)
+				dev_->kick(k);
+			put_pending(p);
+			respond(req.id, rsp_op, reject_status(r));
+			break;
+		}
+		p->sectors = sectors;
+		st = start_io(req, p, write ? XBG_IO_WRITE : XBG_IO_READ, 0, isegs_, n);
+		break;
+	}
+	case ReqKind::other:
+		break;   // validation refused it
+	}
+	if (st == Step::retry) {
+		stats.out_of_resources++;
+		const u32 k = dev_->gate.leave(index_);
+		if (k != OrderGate::no_owner)
+			dev_->kick(k);
+		put_pending(p);
+	}
+	return st;
+}
+
+// The gate is ours and every ring drained: run the barrier parked in parked_.
+Ring::Step Ring::submit_barrier()
+{
+	const Request& req = parked_;
+	const DeviceLimits lim = dev_->limits();
+	Pending* p = get_pending();
+	if (!p)
+		return Step::retry;
+	p->id = req.id;
+	p->op = req.op;
+	p->stat = StatOp::barrier;
+	p->entered = false;
+	p->barrier = true;
+	p->start_ns = xbg_now_ns();
+	p->sectors = 0;
+	if (!lim.barrier) {   // withdrawn while we were draining
+		complete(p, to_int(kstd::Errno::opnotsupp));
+		return Step::done;
+	}
+	Step st;
+	if (req.nr_segments == 0) {
+		st = start_io(req, p, XBG_IO_FLUSH, 0, req.seg, 0);
+	} else {
+		u64 sectors = 0;
+		validate_segments(req.seg, req.nr_segments, req.sector, true, lim, &sectors);
+		p->sectors = sectors;
+		st = start_io(req, p, XBG_IO_WRITE, XBG_IO_PREFLUSH | XBG_IO_FUA,
+			      req.seg, req.nr_segments);
+	}
+	if (st == Step::retry) {
+		stats.out_of_resources++;
+		put_pending(p);
+		return st;
+	}
+	barrier_inflight_ = !p->barrier ? false : true;
+	return Step::done;
+}
+
+void Ring::complete(Pending* p, int err)
+{
+	s16 status = BLKIF_RSP_OKAY;
+	if (err == to_int(kstd::Errno::opnotsupp)) {
+		status = BLKIF_RSP_EOPNOTSUPP;
+		dev_->withdraw(p->op);
+	} else if (err) {
+		status = BLKIF_RSP_ERROR;
+		xb_rt_log(XB_LOG_WARNING, "vbd-%u-%u ring %u: op %u failed: %d",
+			  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_, p->op, err);
+	}
+	stats.complete(p->stat, p->sectors, status, xbg_now_ns() - p->start_ns);
+	respond(p->id, p->op, status);
+	if (p->entered) {
+		const u32 k = dev_->gate.leave(index_);
+		if (k != OrderGate::no_owner && k != index_)
+			dev_->kick(k);
+	}
+	if (p->barrier) {
+		p->barrier = false;   // submit_barrier() sees a barrier that ended at once
+		barrier_inflight_ = false;
+		dev_->gate.end(index_);
+		dev_->kick_all();
+	}
+	put_pending(p);
+}
+
+void Ring::reap()
+{
+	void* cookies[32];
+	int errs[32];
+	unsigned int n;
+	while ((n = xbg_ring_reap(glue, cookies, errs, 32)) != 0) {
+		for (unsigned int i = 0; i < n; i++) {
+			stats.in_flight--;
+			complete(static_cast<Pending*>(cookies[i]), errs[i]);
+		}
+	}
+}
+
+int Ring::work(bool stopping)
+{
+	int ret = XBG_WORK_IDLE;
+
+	reap();
+	if (!stopping && !ring_.stopped()) {
+		xbg_ring_plug(glue);
+		for (u32 batch = 0; batch < ring_.size(); batch++) {
+			if (barrier_wait_) {
+				if (!dev_->gate.drained(dev_->nr_rings()))
+					break;
+				const Step st = submit_barrier();
+				if (st == Step::retry) {
+					ret = XBG_WORK_RETRY;
+					break;
+				}
+				barrier_wait_ = false;
+				have_parked_ = false;
+			}
+			if (barrier_inflight_)
+				break;   // requests after a barrier wait for it
+			if (have_parked_) {
+				const Step st = dispatch(parked_);
+				if (st == Step::blocked)
+					break;
+				if (st == Step::retry) {
+					ret = XBG_WORK_RETRY;
+					break;
+				}
+				have_parked_ = false;
+				continue;
+			}
+			kstd::Result<bool> more = ring_.final_check_for_requests();
+			if (!more || !*more)
+				break;
+			const void* slot = ring_.next_request_slot();
+			if (!slot)
+				break;
+			decode_request(abi_, slot, &parked_);
+			have_parked_ = true;
+			if (batch + 1 == ring_.size())
+				ret = XBG_WORK_MORE;
+		}
+		xbg_ring_unplug(glue);
+		if (ring_.stopped() && !stop_logged_) {
+			stop_logged_ = true;
+			xb_rt_log(XB_LOG_ERR, "vbd-%u-%u ring %u: the frontend overran the ring (bogus req_prod); ring stopped",
+				  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_);
+		}
+	}
+	reap();
+	if (push_) {
+		push_ = false;
+		if (ring_.push_responses_and_check_notify())
+			xbg_ring_notify(glue);
+	}
+	return ret;
+}
+
+} // namespace
+} // namespace xb
+
+// ---- entry points from the glue --------------------------------------------------------------
 
 extern "C" int xb_back_module_init(void)
 {
@@ -16,10 +926,52 @@ extern "C" int xb_back_module_init(void)
 		xb_rt_log(XB_LOG_NOTICE, "not running on Xen; not loading");
 		return kstd::to_int(kstd::Errno::nodev);
 	}
-	xb_rt_log(XB_LOG_NOTICE, "the xenbus backend driver is not part of this build; not loading");
-	return kstd::to_int(kstd::Errno::nodev);
+	return 0;   // the glue registers the xenbus driver
 }
 
 extern "C" void xb_back_module_exit(void)
 {
+}
+
+extern "C" void* xb_back_dev_probe(struct xbg_dev* gd)
+{
+	xb::Device* d = new (std::nothrow) xb::Device(gd);
+	if (d)
+		d->probe();
+	return d;
+}
+
+extern "C" void xb_back_dev_remove(void* dev)
+{
+	delete static_cast<xb::Device*>(dev);
+}
+
+extern "C" void xb_back_dev_hotplug_changed(void* dev)
+{
+	static_cast<xb::Device*>(dev)->hotplug_changed();
+}
+
+extern "C" void xb_back_dev_frontend_changed(void* dev, int state)
+{
+	static_cast<xb::Device*>(dev)->frontend_changed(state);
+}
+
+extern "C" long long xb_back_dev_stat(void* dev, const char* which)
+{
+	return static_cast<xb::Device*>(dev)->stat(which);
+}
+
+extern "C" int xb_back_dev_physical_device(void* dev, char* buf, unsigned int len)
+{
+	return static_cast<xb::Device*>(dev)->physical_device(buf, len);
+}
+
+extern "C" int xb_back_dev_mode(void* dev, char* buf, unsigned int len)
+{
+	return static_cast<xb::Device*>(dev)->mode(buf, len);
+}
+
+extern "C" int xb_back_ring_work(void* ring, int stopping)
+{
+	return static_cast<xb::Ring*>(ring)->work(stopping != 0);
 }
