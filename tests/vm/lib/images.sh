@@ -12,7 +12,7 @@ XEN_DEBS="xen-hypervisor-$XENVER-amd64 xen-utils-$XENVER xen-utils-common xensto
   libxengnttab1 libxendevicemodel1 libxentoolcore1 libxenhypfs1 libyajl2"
 VM_BASE_DIR=${TOP:?}/build/vm/base
 DOM0_MODULES="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-blkback null_blk brd loop configfs"
-DOMU_MODULES="xen-blkfront ext4 crc32c_generic"
+DOMU_MODULES="xen-blkfront ext4 crc32c_generic xen-evtchn xen-gntalloc"
 DOMU_TOOLS="/usr/sbin/mke2fs /usr/sbin/e2fsck /usr/sbin/sfdisk"
 
 # 6.1 / 6.12 / a full release -> the release fetched by scripts/setup.sh

@@ -1,0 +1,78 @@
+# A hostile frontend: xb-hostile-front takes over the domU's vbd from userspace
+# (no frontend driver), sends malformed requests between valid ones and finally
+# a producer index far ahead of the ring.  The backend must answer each bad
+# request with an error and the request's id, keep serving valid ones, stop the
+# ring on the overflow and still close cleanly; dom0 must stay healthy (kernel
+# log, statistics, its own reads of the disk).  See "The hostile frontend" in
+# Documentation/testing.md.
+# vm-options: --disk loop,size=64 --vcpus 1
+# vm-backends: stock ours
+# vm-front: none
+# (it reads the kernel backend's sysfs statistics, which qdisk does not have)
+
+HOSTILE_SECTOR=2048   # where the tool writes its pattern page (8 sectors)
+
+# dom0's kernel log in /tmp/klog.  busybox under TCG now and then dies of a
+# segfault: an empty log is read once more rather than taken for a clean one.
+klog() { { dmesg > /tmp/klog && [ -s /tmp/klog ]; } 2>/dev/null || dmesg > /tmp/klog; }
+
+domu_main() {
+	if [ "$FRONT" != none ]; then
+		tap_skip "hostile frontend" "needs --front none (a frontend driver owns the vbd)"
+		return
+	fi
+	tap_ok "xen-evtchn and xen-gntalloc load" modprobe -a xen-evtchn xen-gntalloc || return
+	# our backend must answer exactly as the core's validation rules say
+	strict=; [ "$BACK" = ours ] && strict=--strict
+	xb-hostile-front --hold hostile-go --timeout 5 $strict 2>&1 | tee /tmp/hostile.out
+	# the tool's TAP lines, renumbered into this domU's stream
+	while IFS= read -r l; do
+		case $l in
+		"ok "*" # SKIP "*) n=${l#ok * - }; tap_skip "${n%% # SKIP *}" "${n#* # SKIP }" ;;
+		"ok "*) tap_pass "${l#ok * - }" ;;
+		"not ok "*) tap_fail "${l#not ok * - }" ;;
+		"# "*) tap_diag "${l#\# }" ;;
+		esac
+	done < /tmp/hostile.out
+	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' /tmp/hostile.out)
+	tap_is "xb-hostile-front ran to its end (results = plan)" \
+		"$(grep -cE '^(not )?ok ' /tmp/hostile.out)" "${plan:-no plan}"
+}
+
+dom0_main() {
+	if [ "$FRONT" != none ]; then
+		tap_skip "hostile frontend" "needs --front none (a frontend driver owns the vbd)"
+		return
+	fi
+	tap_ok "hostile frontend ran its scenarios" \
+		xb_wait_line domu '^(XB-HOSTILE-HOLD|XENBLK-DOMU-END)' 300
+	if ! grep -q '^XB-HOSTILE-HOLD' "$XB_CONSOLE_DIR/guest-domu.log"; then
+		tap_fail "hostile frontend reached its hold point" "see the domu| lines"
+		return
+	fi
+	be=$(xb_backend_dir domu)
+	tap_is "backend still in state Connected after the overflow" "$(xenstore-read "$be/state")" 4
+	stats=
+	for s in rd_req wr_req f_req ds_req oo_req rd_sect wr_sect; do
+		stats="$stats $s=$(xb_backend_stat domu $s)"
+	done
+	tap_diag "backend statistics:$stats"
+	tap_ok "backend counted the valid writes (wr_req >= 2)" [ "$(xb_backend_stat domu wr_req)" -ge 2 ]
+	tap_ok "backend counted the valid reads (rd_sect >= 32)" [ "$(xb_backend_stat domu rd_sect)" -ge 32 ]
+
+	# dom0 reads its disk, and the page the valid WRITE put there
+	i=0; while [ $i -lt 256 ]; do printf 'xb-hostile-page\n'; i=$((i + 1)); done > /tmp/want
+	tap_ok "dom0 reads the whole disk" xb_disk_read 0 $((DISK_SIZE * 2048)) /dev/null
+	xb_disk_read $HOSTILE_SECTOR 8 /tmp/got
+	tap_ok "the valid WRITE reached the disk" cmp -s /tmp/got /tmp/want
+	klog
+	tap_ok "dom0 kernel log readable" test -s /tmp/klog
+	tap_diag "dom0 log lines about a halted ring: $(grep -c 'bogus ring requests' /tmp/klog)"
+	bad=$(grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection' /tmp/klog || true)
+	tap_is "dom0 kernel log clean while the ring is stopped" "$bad" ""
+
+	xb_tell domu hostile-go 1   # the tool now closes the device
+	tap_ok "domU finished" xb_domu_wait_end domu 120
+	tap_is "backend Closed after the frontend closed" "$(xenstore-read "$be/state")" 6
+	tap_ok "dom0 still reads the disk after the close" xb_disk_read 0 2048 /dev/null
+}

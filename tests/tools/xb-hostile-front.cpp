@@ -1,0 +1,887 @@
+// SPDX-License-Identifier: GPL-2.0
+// xb-hostile-front - a hostile blkif frontend, run from a domU's userspace.
+//
+// It takes over a vbd that no frontend driver drives (the test bed's
+// --front none), connects to its backend as a frontend would (one ring page
+// granted with /dev/xen/gntalloc, an event channel from /dev/xen/evtchn, the
+// frontend keys through /dev/xen/xenbus), and then sends malformed requests,
+// one scenario at a time, with valid reads and writes between them to show the
+// ring still works.  A backend passes when it answers every malformed request
+// with an error status and the request's id, and stops the ring (answers
+// nothing more) when the producer index runs more than a ring ahead.
+//
+// Output is TAP: one line per scenario, "1..N" at the end, each line prefixed
+// with --tap-prefix.  The verdict of our core's validator (kmod/core) for each
+// request is shown beside the backend's answer; with --strict the status must
+// be exactly what the core's rules give.  Every wait is bounded.
+//
+//   xb-hostile-front [--devid 51712] [--protocol x86_64-abi|x86_32-abi]
+//                    [--timeout S] [--connect-timeout S] [--strict]
+//                    [--hold KEY] [--hold-timeout S] [--tap-prefix P]
+//
+// --hold KEY: after the scenarios print "XB-HOSTILE-HOLD" and wait until
+// xenstore data/xenblk-KEY exists (dom0's xb_tell) before closing the device,
+// so that dom0 can read the backend's statistics while the ring is still up.
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef uint16_t domid_t;   // the uapi header uses it without defining it
+#include <xen/evtchn.h>
+#include <xen/gntalloc.h>
+
+#include "ring.hpp"
+#include "validate.hpp"
+#include "wire.hpp"
+
+namespace {
+
+using xb::u8; using xb::u16; using xb::u32; using xb::u64; using xb::s16;
+
+// ---------------------------------------------------------------- options
+
+struct Options {
+	unsigned devid = 51712;                 // xvda
+	xb::Abi abi = xb::Abi::x86_64;
+	double timeout = 5;                     // per scenario
+	double connect_timeout = 30;
+	bool strict = false;
+	std::string hold_key;
+	double hold_timeout = 120;
+	std::string tap_prefix;
+};
+
+void usage()
+{
+	fprintf(stderr,
+		"usage: xb-hostile-front [--devid N] [--protocol x86_64-abi|x86_32-abi]\n"
+		"         [--timeout S] [--connect-timeout S] [--strict]\n"
+		"         [--hold KEY] [--hold-timeout S] [--tap-prefix P]\n");
+}
+
+bool parse_options(int argc, char** argv, Options* o)
+{
+	for (int i = 1; i < argc; i++) {
+		const std::string a = argv[i];
+		const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+		auto need = [&]() { if (!v) { usage(); exit(2); } i++; return v; };
+		if (a == "--devid")
+			o->devid = static_cast<unsigned>(strtoul(need(), nullptr, 0));
+		else if (a == "--protocol") {
+			if (!xb::parse_protocol(need(), &o->abi)) {
+				fprintf(stderr, "unknown protocol %s\n", v);
+				return false;
+			}
+		} else if (a == "--timeout")
+			o->timeout = atof(need());
+		else if (a == "--connect-timeout")
+			o->connect_timeout = atof(need());
+		else if (a == "--strict")
+			o->strict = true;
+		else if (a == "--hold")
+			o->hold_key = need();
+		else if (a == "--hold-timeout")
+			o->hold_timeout = atof(need());
+		else if (a == "--tap-prefix")
+			o->tap_prefix = need();
+		else {
+			usage();
+			return false;
+		}
+	}
+	return true;
+}
+
+// ---------------------------------------------------------------- output
+
+class Tap {
+public:
+	explicit Tap(std::string prefix) : prefix_(std::move(prefix)) {}
+	void result(bool ok, const std::string& name)
+	{
+		n_++;
+		failed_ += !ok;
+		line("%s %d - %s", ok ? "ok" : "not ok", n_, name.c_str());
+	}
+	void skip(const std::string& name, const char* why)
+	{
+		n_++;
+		line("ok %d - %s # SKIP %s", n_, name.c_str(), why);
+	}
+	void diag(const char* fmt, ...) __attribute__((format(printf, 2, 3)))
+	{
+		char buf[512];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		va_end(ap);
+		line("# %s", buf);
+	}
+	// the plan; false if anything failed
+	bool done()
+	{
+		line("1..%d", n_);
+		return failed_ == 0;
+	}
+
+private:
+	void line(const char* fmt, ...) __attribute__((format(printf, 2, 3)))
+	{
+		va_list ap;
+		va_start(ap, fmt);
+		fputs(prefix_.c_str(), stdout);
+		vprintf(fmt, ap);
+		va_end(ap);
+		fputc('\n', stdout);
+		fflush(stdout);
+	}
+	std::string prefix_;
+	int n_ = 0, failed_ = 0;
+};
+
+// ---------------------------------------------------------------- time
+
+double monotonic()
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+struct Deadline {
+	explicit Deadline(double secs) : end(monotonic() + secs) {}
+	bool passed() const { return monotonic() >= end; }
+	int ms_left() const
+	{
+		const double left = end - monotonic();
+		return left <= 0 ? 0 : static_cast<int>(left * 1000) + 1;
+	}
+	double end;
+};
+
+void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, nullptr);
+}
+
+// ---------------------------------------------------------------- xenstore
+// The xenstore wire protocol over /dev/xen/xenbus: a 16-byte header (type,
+// req_id, tx_id, len) and a payload; one request, one reply.  Paths without a
+// leading '/' are relative to this domain's home (/local/domain/DOMID).
+
+class XenStore {
+public:
+	~XenStore() { if (fd_ >= 0) close(fd_); }
+	bool open_dev()
+	{
+		for (const char* p : {"/dev/xen/xenbus", "/proc/xen/xenbus"}) {
+			fd_ = open(p, O_RDWR | O_CLOEXEC);
+			if (fd_ >= 0)
+				return true;
+		}
+		return false;
+	}
+	// The value at path, or false (absent, error or timeout).
+	bool read(const std::string& path, std::string* value)
+	{
+		return call(kRead, path + '\0', value);
+	}
+	bool write(const std::string& path, const std::string& value)
+	{
+		std::string reply;
+		return call(kWrite, path + '\0' + value, &reply);
+	}
+	bool read_uint(const std::string& path, u64* out)
+	{
+		std::string v;
+		if (!read(path, &v) || v.empty())
+			return false;
+		char* end = nullptr;
+		*out = strtoull(v.c_str(), &end, 0);
+		return end && *end == '\0';
+	}
+	u64 read_uint_or(const std::string& path, u64 dflt)
+	{
+		u64 v;
+		return read_uint(path, &v) ? v : dflt;
+	}
+	// Poll path until it holds one of the wanted values; false at the deadline.
+	bool wait_value(const std::string& path, std::initializer_list<u64> want, double secs,
+			u64* last)
+	{
+		Deadline d(secs);
+		for (;;) {
+			u64 v;
+			if (read_uint(path, &v)) {
+				*last = v;
+				for (u64 w : want)
+					if (v == w)
+						return true;
+			}
+			if (d.passed())
+				return false;
+			sleep_ms(50);
+		}
+	}
+
+private:
+	static constexpr u32 kRead = 2, kWrite = 11, kError = 16;
+	struct Header {
+		u32 type, req_id, tx_id, len;
+	};
+
+	bool call(u32 type, const std::string& payload, std::string* reply)
+	{
+		if (fd_ < 0)
+			return false;
+		Header h = {type, ++req_id_, 0, static_cast<u32>(payload.size())};
+		std::string msg(reinterpret_cast<const char*>(&h), sizeof(h));
+		msg += payload;
+		if (::write(fd_, msg.data(), msg.size()) != static_cast<ssize_t>(msg.size()))
+			return false;
+		Header rh;
+		if (!read_exact(&rh, sizeof(rh)))
+			return false;
+		std::string body(rh.len, '\0');
+		if (rh.len && !read_exact(&body[0], rh.len))
+			return false;
+		if (rh.type == kError || rh.req_id != h.req_id)
+			return false;
+		while (!body.empty() && body.back() == '\0')
+			body.pop_back();
+		*reply = body;
+		return true;
+	}
+	// Bounded: a xenstore daemon that stops answering must not hang the tool.
+	bool read_exact(void* buf, size_t len)
+	{
+		Deadline d(10);
+		char* p = static_cast<char*>(buf);
+		while (len) {
+			struct pollfd pfd = {fd_, POLLIN, 0};
+			if (poll(&pfd, 1, d.ms_left()) <= 0)
+				return false;
+			const ssize_t r = ::read(fd_, p, len);
+			if (r <= 0)
+				return false;
+			p += r;
+			len -= static_cast<size_t>(r);
+		}
+		return true;
+	}
+	int fd_ = -1;
+	u32 req_id_ = 0;
+};
+
+// ---------------------------------------------------------------- grants
+// Pages shared with the backend domain through /dev/xen/gntalloc.
+
+struct GrantedPage {
+	u32 gref = 0;
+	void* addr = nullptr;
+	u8* bytes() const { return static_cast<u8*>(addr); }
+};
+
+class Grants {
+public:
+	~Grants() { if (fd_ >= 0) close(fd_); }
+	bool open_dev()
+	{
+		fd_ = open("/dev/xen/gntalloc", O_RDWR | O_CLOEXEC);
+		return fd_ >= 0;
+	}
+	// One zeroed page granted to domid, writable by it or read-only.
+	bool alloc(u16 domid, bool writable, GrantedPage* out)
+	{
+		struct ioctl_gntalloc_alloc_gref a;
+		memset(&a, 0, sizeof(a));
+		a.domid = domid;
+		a.flags = writable ? GNTALLOC_FLAG_WRITABLE : 0;
+		a.count = 1;
+		if (ioctl(fd_, IOCTL_GNTALLOC_ALLOC_GREF, &a) < 0)
+			return false;
+		void* p = mmap(nullptr, BLKIF_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd_,
+			       static_cast<off_t>(a.index));
+		if (p == MAP_FAILED)
+			return false;
+		memset(p, 0, BLKIF_PAGE_SIZE);
+		out->gref = a.gref_ids[0];
+		out->addr = p;
+		return true;
+	}
+
+private:
+	int fd_ = -1;
+};
+
+// ---------------------------------------------------------------- event channel
+
+class EventChannel {
+public:
+	~EventChannel() { if (fd_ >= 0) close(fd_); }
+	// A fresh port that domain remote may bind to.
+	bool open_unbound(u16 remote)
+	{
+		fd_ = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+		if (fd_ < 0)
+			return false;
+		struct ioctl_evtchn_bind_unbound_port b = {remote};
+		const int r = ioctl(fd_, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &b);
+		if (r < 0)
+			return false;
+		port_ = static_cast<unsigned>(r);
+		return true;
+	}
+	unsigned port() const { return port_; }
+	void notify()
+	{
+		struct ioctl_evtchn_notify n = {port_};
+		ioctl(fd_, IOCTL_EVTCHN_NOTIFY, &n);
+	}
+	// Wait up to ms for an event; consume and unmask it.  The caller looks
+	// at the ring whatever this returns (events are a hint, not the truth).
+	bool wait(int ms)
+	{
+		struct pollfd pfd = {fd_, POLLIN, 0};
+		if (poll(&pfd, 1, ms) <= 0)
+			return false;
+		unsigned p;
+		if (::read(fd_, &p, sizeof(p)) != sizeof(p))
+			return false;
+		return ::write(fd_, &p, sizeof(p)) == sizeof(p);
+	}
+	unsigned events = 0;
+
+private:
+	int fd_ = -1;
+	unsigned port_ = 0;
+};
+
+// ---------------------------------------------------------------- the frontend
+
+enum XenbusState : u64 {
+	st_initialising = 1, st_initwait = 2, st_initialised = 3, st_connected = 4,
+	st_closing = 5, st_closed = 6,
+};
+
+// The test pattern at kPatternSector: dom0 checks it on the disk too.
+constexpr u64 kPatternSector = 2048;   // 1 MiB
+void fill_pattern(u8* page)
+{
+	static const char line[] = "xb-hostile-page\n";   // 16 bytes, 256 times
+	for (size_t i = 0; i < BLKIF_PAGE_SIZE; i += 16)
+		memcpy(page + i, line, 16);
+}
+
+struct Answer {
+	bool got = false;          // a response arrived in time
+	xb::Response rsp = {};
+	std::string trouble;       // a protocol violation by the backend
+};
+
+class Front {
+public:
+	explicit Front(const Options& o) : opt(o) {}
+
+	// xenstore, grants, event channel, keys, and the connect handshake.
+	bool connect(Tap& tap)
+	{
+		dir = "device/vbd/" + std::to_string(opt.devid);
+		if (!xs.open_dev())
+			return fail(tap, "open /dev/xen/xenbus");
+		if (!xs.read(dir + "/backend", &backend))
+			return fail(tap, "read " + dir + "/backend");
+		backend_id = static_cast<u16>(xs.read_uint_or(dir + "/backend-id", 0));
+		u64 st = 0;
+		if (!xs.wait_value(backend + "/state", {st_initwait, st_connected}, opt.connect_timeout, &st))
+			return fail(tap, "backend reaches InitWait (state " + std::to_string(st) + ")");
+		if (!grants.open_dev() || !grants.alloc(backend_id, true, &ring_page) ||
+		    !grants.alloc(backend_id, true, &data) || !grants.alloc(backend_id, false, &ro_data) ||
+		    !grants.alloc(backend_id, true, &ind_page))
+			return fail(tap, std::string("grant pages with /dev/xen/gntalloc: ") + strerror(errno));
+		if (!evtchn.open_unbound(backend_id))
+			return fail(tap, std::string("event channel with /dev/xen/evtchn: ") + strerror(errno));
+		if (ring.init(ring_page.addr, 1, xb::entry_size(opt.abi)) != kstd::Errno::ok)
+			return fail(tap, "ring init");
+		const bool keys = xs.write(dir + "/ring-ref", std::to_string(ring_page.gref)) &&
+			xs.write(dir + "/event-channel", std::to_string(evtchn.port())) &&
+			xs.write(dir + "/protocol", xb::protocol_name(opt.abi)) &&
+			xs.write(dir + "/state", std::to_string(st_initialised));
+		if (!keys)
+			return fail(tap, "write the frontend keys");
+		if (!xs.wait_value(backend + "/state", {st_connected}, opt.connect_timeout, &st))
+			return fail(tap, "backend reaches Connected (state " + std::to_string(st) + ")");
+		xs.write(dir + "/state", std::to_string(st_connected));
+		read_limits();
+		tap.result(true, "connected: ring-ref " + std::to_string(ring_page.gref) + ", port " +
+			   std::to_string(evtchn.port()) + ", " + xb::protocol_name(opt.abi) +
+			   ", backend " + backend);
+		tap.diag("backend offers: sectors=%llu sector-size=%u ro=%d flush=%d barrier=%d "
+			 "discard=%d max-indirect-segments=%u",
+			 static_cast<unsigned long long>(lim.sectors), lim.logical_block_size,
+			 lim.read_only, lim.flush, lim.barrier, lim.discard, lim.max_indirect_segments);
+		return true;
+	}
+
+	// Frontend Closing then Closed; the backend must follow.
+	void disconnect(Tap& tap)
+	{
+		u64 st = 0;
+		xs.write(dir + "/state", std::to_string(st_closing));
+		bool ok = xs.wait_value(backend + "/state", {st_closing, st_closed}, opt.connect_timeout, &st);
+		tap.result(ok, "frontend Closing: backend follows (state " + std::to_string(st) + ")");
+		xs.write(dir + "/state", std::to_string(st_closed));
+		ok = xs.wait_value(backend + "/state", {st_closed}, opt.connect_timeout, &st);
+		tap.result(ok, "frontend Closed: backend Closed (state " + std::to_string(st) + ")");
+	}
+
+	// Wait for dom0's go (xb_tell domu KEY VALUE).
+	bool hold(const std::string& key)
+	{
+		printf("XB-HOSTILE-HOLD\n");
+		fflush(stdout);
+		Deadline d(opt.hold_timeout);
+		std::string v;
+		while (!xs.read("data/xenblk-" + key, &v)) {
+			if (d.passed())
+				return false;
+			sleep_ms(200);
+		}
+		return true;
+	}
+
+	// A request skeleton with a fresh id; the high bits check a 64-bit echo.
+	xb::Request request(u8 op)
+	{
+		xb::Request r;
+		memset(&r, 0, sizeof(r));
+		r.op = op;
+		r.kind = xb::request_kind(op);
+		r.handle = static_cast<u16>(opt.devid);
+		r.id = 0xb10c000000000000ull | (static_cast<u64>(++seq) << 8) | 0x5a;
+		return r;
+	}
+
+	// Queue one request and notify; false if the ring refused a slot.
+	bool submit(const xb::Request& r)
+	{
+		void* slot = ring.next_request_slot();
+		if (!slot || !xb::encode_request(opt.abi, r, slot))
+			return false;
+		ring.push_requests_and_check_notify();
+		evtchn.notify();   // always, whatever req_event says: one request at a time
+		return true;
+	}
+
+	// The response to request id, within secs.  Responses to other ids, or an
+	// impossible rsp_prod, are protocol violations.
+	Answer await(u64 id, double secs)
+	{
+		Answer a;
+		Deadline d(secs);
+		for (;;) {
+			const kstd::Result<u32> n = ring.unconsumed_responses();
+			if (!n) {
+				a.trouble = "backend published an impossible rsp_prod";
+				return a;
+			}
+			if (*n) {
+				const void* slot = ring.next_response_slot();
+				xb::decode_response(opt.abi, slot, &a.rsp);
+				if (a.rsp.id != id) {
+					char buf[96];
+					snprintf(buf, sizeof(buf), "response with id %#llx, expected %#llx",
+						 static_cast<unsigned long long>(a.rsp.id),
+						 static_cast<unsigned long long>(id));
+					a.trouble = buf;
+					return a;
+				}
+				a.got = true;
+				return a;
+			}
+			if (d.passed())
+				return a;
+			ring.final_check_for_responses();
+			if (evtchn.wait(std::min(d.ms_left(), 20)))
+				evtchn.events++;
+		}
+	}
+
+	const Options& opt;
+	XenStore xs;
+	Grants grants;
+	EventChannel evtchn;
+	xb::FrontRing<> ring;
+	GrantedPage ring_page, data, ro_data, ind_page;
+	xb::DeviceLimits lim = {};
+	std::string dir, backend;
+	u16 backend_id = 0;
+	u32 seq = 0;
+
+private:
+	bool fail(Tap& tap, const std::string& what)
+	{
+		tap.result(false, "connect: " + what);
+		return false;
+	}
+	void read_limits()
+	{
+		lim.sectors = xs.read_uint_or(backend + "/sectors", 0);
+		lim.logical_block_size = static_cast<u32>(xs.read_uint_or(backend + "/sector-size", 512));
+		std::string mode;
+		lim.read_only = (xs.read_uint_or(backend + "/info", 0) & VDISK_READONLY) ||
+				(xs.read(backend + "/mode", &mode) && mode == "r");
+		lim.discard = xs.read_uint_or(backend + "/feature-discard", 0) != 0;
+		lim.secure_discard = xs.read_uint_or(backend + "/discard-secure", 0) != 0;
+		lim.flush = xs.read_uint_or(backend + "/feature-flush-cache", 0) != 0;
+		lim.barrier = xs.read_uint_or(backend + "/feature-barrier", 0) != 0;
+		lim.max_indirect_segments =
+			static_cast<u32>(xs.read_uint_or(backend + "/feature-max-indirect-segments", 0));
+	}
+};
+
+// ---------------------------------------------------------------- scenarios
+
+const char* status_name(s16 st)
+{
+	switch (st) {
+	case BLKIF_RSP_OKAY: return "OKAY";
+	case BLKIF_RSP_ERROR: return "ERROR";
+	case BLKIF_RSP_EOPNOTSUPP: return "EOPNOTSUPP";
+	default: return "bogus";
+	}
+}
+
+enum class Need { none, flush, discard, indirect };
+enum class Expect {
+	okay,        // a valid request: OKAY
+	error,       // malformed: ERROR or EOPNOTSUPP
+	core_error,  // refused by our core's rules, accepted by Linux blkback:
+		     // OKAY passes too unless --strict
+};
+
+struct Scenario;
+using Build = void (*)(Front&, xb::Request&);
+// A scenario that is more than one request and one answer.
+using Run = void (*)(Front&, const Scenario&, Tap&);
+
+struct Scenario {
+	const char* name;
+	Need need;
+	Expect expect;
+	Build build;   // one request, answered as 'expect' says
+	Run run;       // or a scenario of its own
+};
+
+// --- request builders
+
+void seg_page(xb::Segment* s, u32 gref, u8 first, u8 last)
+{
+	s->gref = gref;
+	s->first_sect = first;
+	s->last_sect = last;
+}
+void one_page(Front& f, xb::Request& r, u8 op, u64 sector)
+{
+	r = f.request(op);
+	r.sector = sector;
+	r.nr_segments = 1;
+	seg_page(&r.seg[0], f.data.gref, 0, 7);
+}
+
+void b_write(Front& f, xb::Request& r) { fill_pattern(f.data.bytes()); one_page(f, r, BLKIF_OP_WRITE, kPatternSector); }
+void b_flush(Front& f, xb::Request& r) { r = f.request(BLKIF_OP_FLUSH_DISKCACHE); }
+void b_op7(Front& f, xb::Request& r) { r = f.request(7); }
+void b_op255(Front& f, xb::Request& r) { r = f.request(255); }
+void b_reserved(Front& f, xb::Request& r) { r = f.request(BLKIF_OP_RESERVED_1); }
+void b_read0(Front& f, xb::Request& r) { one_page(f, r, BLKIF_OP_READ, 0); r.nr_segments = 0; }
+void b_write0(Front& f, xb::Request& r) { one_page(f, r, BLKIF_OP_WRITE, 0); r.nr_segments = 0; }
+void b_read12(Front& f, xb::Request& r)
+{
+	one_page(f, r, BLKIF_OP_READ, 0);
+	for (auto& s : r.seg)
+		seg_page(&s, f.data.gref, 0, 0);
+	r.nr_segments = 12;   // the wire holds 11; the backend must not look further
+}
+void b_read255(Front& f, xb::Request& r) { b_read12(f, r); r.nr_segments = 255; }
+void b_first_gt_last(Front& f, xb::Request& r) { one_page(f, r, BLKIF_OP_READ, 0); seg_page(&r.seg[0], f.data.gref, 4, 2); }
+void b_last_gt_7(Front& f, xb::Request& r) { one_page(f, r, BLKIF_OP_READ, 0); seg_page(&r.seg[0], f.data.gref, 0, 8); }
+void b_write_last_255(Front& f, xb::Request& r) { one_page(f, r, BLKIF_OP_WRITE, 0); seg_page(&r.seg[0], f.data.gref, 7, 255); }
+void b_past_end(Front& f, xb::Request& r) { one_page(f, r, BLKIF_OP_READ, f.lim.sectors); }
+void b_straddle(Front& f, xb::Request& r) { one_page(f, r, BLKIF_OP_READ, f.lim.sectors - 4); }
+void b_write_past_end(Front& f, xb::Request& r) { one_page(f, r, BLKIF_OP_WRITE, f.lim.sectors); }
+void b_overflow(Front& f, xb::Request& r) { one_page(f, r, BLKIF_OP_READ, ~0ull - 3); }
+void b_bad_gref(Front& f, xb::Request& r) { one_page(f, r, BLKIF_OP_READ, 0); r.seg[0].gref = 0x00fffff0; }
+void b_ro_gref(Front& f, xb::Request& r) { one_page(f, r, BLKIF_OP_READ, 0); r.seg[0].gref = f.ro_data.gref; }
+
+// INDIRECT: n segments described in ind_page (every indirect gref points at it)
+void indirect(Front& f, xb::Request& r, u8 iop, u16 n, u64 sector, u8 last = 7)
+{
+	r = f.request(BLKIF_OP_INDIRECT);
+	r.indirect_op = iop;
+	r.nr_segments = n;
+	r.sector = sector;
+	for (auto& g : r.indirect_grefs)
+		g = f.ind_page.gref;
+	auto* segs = reinterpret_cast<struct blkif_request_segment*>(f.ind_page.bytes());
+	memset(segs, 0, BLKIF_PAGE_SIZE);
+	for (size_t i = 0; i < BLKIF_SEGS_PER_INDIRECT_FRAME; i++) {
+		segs[i].gref = f.data.gref;
+		segs[i].first_sect = 0;
+		segs[i].last_sect = i == 0 ? last : 0;
+	}
+}
+void b_ind_read(Front& f, xb::Request& r) { indirect(f, r, BLKIF_OP_READ, 1, kPatternSector); }
+void b_ind_badop(Front& f, xb::Request& r) { indirect(f, r, BLKIF_OP_WRITE_BARRIER, 1, 0); }
+void b_ind_op7(Front& f, xb::Request& r) { indirect(f, r, 7, 1, 0); }
+void b_ind_zero(Front& f, xb::Request& r) { indirect(f, r, BLKIF_OP_READ, 0, 0); }
+void b_ind_over_max(Front& f, xb::Request& r)
+{
+	indirect(f, r, BLKIF_OP_READ, static_cast<u16>(f.lim.max_indirect_segments + 1), 0);
+}
+void b_ind_9_pages(Front& f, xb::Request& r) { indirect(f, r, BLKIF_OP_READ, BLKIF_MAX_INDIRECT_SEGMENTS + 1, 0); }
+void b_ind_65535(Front& f, xb::Request& r) { indirect(f, r, BLKIF_OP_READ, 65535, 0); }
+void b_ind_bad_gref(Front& f, xb::Request& r)
+{
+	indirect(f, r, BLKIF_OP_READ, 1, 0);
+	r.indirect_grefs[0] = 0x00fffff0;
+}
+void b_ind_bad_seg(Front& f, xb::Request& r) { indirect(f, r, BLKIF_OP_READ, 1, 0, 8); }
+void b_ind_past_end(Front& f, xb::Request& r) { indirect(f, r, BLKIF_OP_READ, 1, f.lim.sectors); }
+
+void discard(Front& f, xb::Request& r, u64 sector, u64 n, u8 flag = 0)
+{
+	r = f.request(BLKIF_OP_DISCARD);
+	r.sector = sector;
+	r.nr_sectors = n;
+	r.discard_flag = flag;
+}
+void b_dis_past_end(Front& f, xb::Request& r) { discard(f, r, f.lim.sectors, 8); }
+void b_dis_overflow(Front& f, xb::Request& r) { discard(f, r, ~0ull - 3, 8); }
+void b_dis_huge(Front& f, xb::Request& r) { discard(f, r, 8, ~0ull - 3); }
+void b_dis_empty(Front& f, xb::Request& r) { discard(f, r, 65536, 0); }
+void b_dis_flag(Front& f, xb::Request& r) { discard(f, r, 65536, 8, 0x80); }
+
+// --- the core's verdict, for the report (and --strict)
+
+xb::Reject core_verdict(const Front& f, const xb::Request& r)
+{
+	xb::Reject rej = xb::validate_request(r, f.lim);
+	if (rej == xb::Reject::none && r.kind == xb::ReqKind::indirect) {
+		xb::Segment seg[BLKIF_SEGS_PER_INDIRECT_FRAME];
+		const size_t n = std::min<size_t>(r.nr_segments, BLKIF_SEGS_PER_INDIRECT_FRAME);
+		if (xb::decode_indirect_segments(f.ind_page.addr, 0, n, seg))
+			rej = xb::validate_segments(seg, n, r.sector, r.indirect_op != BLKIF_OP_READ,
+						    f.lim, nullptr);
+	}
+	return rej;
+}
+
+// --- runners
+
+// One request, one answer.
+void run_request(Front& f, const Scenario& s, Tap& tap)
+{
+	xb::Request r;
+	s.build(f, r);
+	const xb::Reject core = core_verdict(f, r);
+	const s16 want = core == xb::Reject::none ? s16(BLKIF_RSP_ERROR) : xb::reject_status(core);
+	const std::string what = std::string(s.name) + " -> ";
+	if (!f.submit(r)) {
+		tap.result(false, what + "no ring slot (ring full or broken)");
+		return;
+	}
+	const Answer a = f.await(r.id, f.opt.timeout);
+	if (!a.trouble.empty()) {
+		tap.result(false, what + a.trouble);
+		return;
+	}
+	if (!a.got) {
+		tap.result(false, what + "no response within " + std::to_string(int(f.opt.timeout)) + " s");
+		return;
+	}
+	const s16 st = a.rsp.status;
+	// Linux blkfront insists on this op: the request's, or for INDIRECT the indirect_op
+	const u8 want_op = r.op == BLKIF_OP_INDIRECT ? r.indirect_op : r.op;
+	const bool op_ok = a.rsp.op == want_op;
+	const std::string got = std::string(status_name(st)) + " (op " + std::to_string(a.rsp.op) +
+		(op_ok ? "" : ", want op " + std::to_string(want_op)) + ")";
+	if (s.expect == Expect::okay) {
+		tap.result(st == BLKIF_RSP_OKAY && op_ok, what + got);
+		return;
+	}
+	const bool error = st == BLKIF_RSP_ERROR || st == BLKIF_RSP_EOPNOTSUPP;
+	const bool exact = st == want;
+	const bool lenient_ok = s.expect == Expect::core_error && st == BLKIF_RSP_OKAY;
+	const std::string core_says = std::string("core: ") +
+		(core == xb::Reject::none ? "accepts (grants are checked when mapping)" : xb::reject_name(core)) +
+		" -> " + status_name(want);
+	tap.result(op_ok && (f.opt.strict ? exact : error || lenient_ok),
+		   what + got + ", id echoed; " + core_says);
+	if (!exact)
+		tap.diag("%s: backend answered %s where our core's rules give %s", s.name,
+			 status_name(st), status_name(want));
+}
+
+// Read the pattern sector back and compare it with what was written.
+void run_read_back(Front& f, const Scenario& s, Tap& tap)
+{
+	memset(f.data.addr, 0, BLKIF_PAGE_SIZE);
+	xb::Request r;
+	one_page(f, r, BLKIF_OP_READ, kPatternSector);
+	if (!f.submit(r)) {
+		tap.result(false, std::string(s.name) + ": no ring slot");
+		return;
+	}
+	const Answer a = f.await(r.id, f.opt.timeout);
+	u8 want[BLKIF_PAGE_SIZE];
+	fill_pattern(want);
+	const bool same = memcmp(want, f.data.addr, BLKIF_PAGE_SIZE) == 0;
+	tap.result(a.got && a.trouble.empty() && a.rsp.status == BLKIF_RSP_OKAY && same,
+		   std::string(s.name) + " -> " +
+		   (a.got ? std::string(status_name(a.rsp.status)) + (same ? ", data matches" : ", DATA DIFFERS")
+			  : a.trouble.empty() ? "no response" : a.trouble));
+}
+
+// Publish a producer index far more than a ring ahead of the responses: the
+// backend must not consume anything (no response) and must keep the ring
+// stopped even when the index looks sane again.
+void run_overflow(Front& f, const Scenario& s, Tap& tap)
+{
+	auto* hdr = static_cast<struct blkif_sring_header*>(f.ring_page.addr);
+	const u32 rsp_before = __atomic_load_n(&hdr->rsp_prod, __ATOMIC_ACQUIRE);
+	const u32 bogus = f.ring.req_prod_pvt() + 4 * f.ring.size() + 7;
+	__atomic_store_n(&hdr->req_prod, bogus, __ATOMIC_RELEASE);
+	f.evtchn.notify();
+	Deadline d(f.opt.timeout);
+	while (!d.passed() && __atomic_load_n(&hdr->rsp_prod, __ATOMIC_ACQUIRE) == rsp_before)
+		sleep_ms(20);
+	const u32 rsp_after = __atomic_load_n(&hdr->rsp_prod, __ATOMIC_ACQUIRE);
+	tap.result(rsp_after == rsp_before,
+		   std::string(s.name) + ": req_prod " + std::to_string(bogus) + " with rsp_prod " +
+		   std::to_string(rsp_before) + " -> " +
+		   (rsp_after == rsp_before ? "no response in " + std::to_string(int(f.opt.timeout)) +
+			" s: ring stopped" : std::to_string(rsp_after - rsp_before) + " responses"));
+
+	// A valid read with req_prod back at a sane value: still no answer.
+	xb::Request r;
+	one_page(f, r, BLKIF_OP_READ, kPatternSector);
+	void* slot = f.ring.request_slot(f.ring.req_prod_pvt());
+	xb::encode_request(f.opt.abi, r, slot);
+	__atomic_store_n(&hdr->req_prod, f.ring.req_prod_pvt() + 1, __ATOMIC_RELEASE);
+	f.evtchn.notify();
+	Deadline d2(std::min(f.opt.timeout, 3.0));
+	while (!d2.passed() && __atomic_load_n(&hdr->rsp_prod, __ATOMIC_ACQUIRE) == rsp_after)
+		sleep_ms(20);
+	const bool quiet = __atomic_load_n(&hdr->rsp_prod, __ATOMIC_ACQUIRE) == rsp_after;
+	tap.result(quiet, std::string("after the overflow a valid READ -> ") +
+		   (quiet ? "no response: the ring stays stopped" : "answered: the ring was restarted"));
+}
+
+#define ONE(name, need, expect, build) {name, Need::need, Expect::expect, build, nullptr}
+#define RUN(name, need, run) {name, Need::need, Expect::okay, nullptr, run}
+
+// In order; the valid reads between the groups show the ring still works.
+const Scenario kScenarios[] = {
+	ONE("valid WRITE of one page", none, okay, b_write),
+	RUN("valid READ of the page written", none, run_read_back),
+	ONE("valid FLUSH_DISKCACHE", flush, okay, b_flush),
+
+	ONE("unknown op 7", none, error, b_op7),
+	ONE("unknown op 255", none, error, b_op255),
+	ONE("op 4 (RESERVED_1)", none, error, b_reserved),
+	RUN("valid READ after bad ops", none, run_read_back),
+
+	ONE("READ with 0 segments", none, error, b_read0),
+	ONE("WRITE with 0 segments", none, error, b_write0),
+	ONE("READ with 12 direct segments", none, error, b_read12),
+	ONE("READ with 255 direct segments", none, error, b_read255),
+	ONE("READ segment first_sect 4 > last_sect 2", none, error, b_first_gt_last),
+	ONE("READ segment last_sect 8 > 7", none, error, b_last_gt_7),
+	ONE("WRITE segment first_sect 7, last_sect 255", none, error, b_write_last_255),
+	ONE("READ at the sector just past the end", none, error, b_past_end),
+	ONE("READ straddling the end of the disk", none, error, b_straddle),
+	ONE("WRITE past the end of the disk", none, error, b_write_past_end),
+	ONE("READ at sector 2^64-4 (sector + length wraps)", none, error, b_overflow),
+	ONE("READ into grant ref 0xfffff0 (not granted)", none, error, b_bad_gref),
+	ONE("READ into a read-only grant", none, error, b_ro_gref),
+	RUN("valid READ after bad segments", none, run_read_back),
+
+	ONE("valid INDIRECT READ of one segment", indirect, okay, b_ind_read),
+	ONE("INDIRECT with indirect_op WRITE_BARRIER", indirect, error, b_ind_badop),
+	ONE("INDIRECT with indirect_op 7", indirect, error, b_ind_op7),
+	ONE("INDIRECT with 0 segments", indirect, error, b_ind_zero),
+	ONE("INDIRECT with max-indirect-segments + 1", indirect, error, b_ind_over_max),
+	ONE("INDIRECT with 4097 segments (9 pages)", indirect, error, b_ind_9_pages),
+	ONE("INDIRECT with 65535 segments", indirect, error, b_ind_65535),
+	ONE("INDIRECT with indirect page grant 0xfffff0", indirect, error, b_ind_bad_gref),
+	ONE("INDIRECT segment last_sect 8 > 7", indirect, error, b_ind_bad_seg),
+	ONE("INDIRECT READ past the end", indirect, error, b_ind_past_end),
+	RUN("valid READ after bad indirect requests", none, run_read_back),
+
+	ONE("DISCARD past the end", discard, error, b_dis_past_end),
+	ONE("DISCARD at sector 2^64-4 (wraps)", discard, error, b_dis_overflow),
+	ONE("DISCARD of 2^64-4 sectors", discard, error, b_dis_huge),
+	ONE("DISCARD of 0 sectors", discard, core_error, b_dis_empty),
+	ONE("DISCARD with unknown flag bit 0x80", discard, core_error, b_dis_flag),
+	RUN("valid READ after bad discards", none, run_read_back),
+
+	RUN("ring overflow: req_prod 4 rings + 7 ahead", none, run_overflow),
+};
+
+bool available(const Front& f, Need n, const char** why)
+{
+	switch (n) {
+	case Need::none: return true;
+	case Need::flush: *why = "backend offers no feature-flush-cache"; return f.lim.flush;
+	case Need::discard: *why = "backend offers no feature-discard"; return f.lim.discard;
+	case Need::indirect: *why = "backend offers no indirect segments"; return f.lim.max_indirect_segments != 0;
+	}
+	return false;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+	Options opt;
+	if (!parse_options(argc, argv, &opt))
+		return 2;
+	Tap tap(opt.tap_prefix);
+	Front f(opt);
+	if (!f.connect(tap)) {
+		tap.done();
+		return 1;
+	}
+	for (const Scenario& s : kScenarios) {
+		const char* why = "";
+		if (!available(f, s.need, &why)) {
+			tap.skip(s.name, why);
+			continue;
+		}
+		if (s.run)
+			s.run(f, s, tap);
+		else
+			run_request(f, s, tap);
+	}
+	tap.diag("%u events received", f.evtchn.events);
+	if (!opt.hold_key.empty() && !f.hold(opt.hold_key))
+		tap.result(false, "dom0's go (data/xenblk-" + opt.hold_key + ") within the hold timeout");
+	f.disconnect(tap);
+	printf("XB-HOSTILE-END\n");
+	return tap.done() ? 0 : 1;
+}
