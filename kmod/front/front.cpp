@@ -16,6 +16,7 @@
 #include "negotiate.hpp"
 #include "split.hpp"
 #include "stats.hpp"
+#include "front_response.hpp"
 
 namespace {
 
@@ -69,6 +70,25 @@ private:
 	bool other_;
 };
 
+// The backend's keys as the administrator lets us use them: a flush feature
+// turned off by a module parameter reads as absent.
+class MaskedSource final : public KeySource {
+public:
+	MaskedSource(const KeySource& src, bool flush, bool barrier)
+		: src_(src), flush_(flush), barrier_(barrier) {}
+	bool read(const char* key, char* buf, size_t len) const override
+	{
+		if ((!flush_ && !kstd::strcmp(key, key::feature_flush_cache)) ||
+		    (!barrier_ && !kstd::strcmp(key, key::feature_barrier)))
+			return false;
+		return src_.read(key, buf, len);
+	}
+private:
+	const KeySource& src_;
+	bool flush_;
+	bool barrier_;
+};
+
 class XsSink final : public KeySink {
 public:
 	explicit XsSink(xb_fe_dev* gd) : gd_(gd) {}
@@ -95,9 +115,6 @@ struct Pdu {
 struct Shadow {
 	Pdu* pdu;                  // nullptr: free
 	u32 next_free;
-	u8 op;                     // operation byte sent
-	u8 inner_op;               // the operation (indirect_op for INDIRECT)
-	bool empty;                // no data (flush or barrier with 0 segments)
 	u16 nr_grants;
 	u8 nr_indirect;
 	u64 sectors;
@@ -146,7 +163,8 @@ public:
 	FrontQueue front_queue() const { return {span<const u32>(grefs_, nr_pages_), port_}; }
 
 	// queue_rq and re-issue: plan, grant and put one block request on the ring
-	Submit submit(Pdu* p, int* err);
+	// hctx: stop this hw queue under the lock when the ring is full
+	Submit submit(Pdu* p, int* err, xb_fe_hctx* hctx = nullptr);
 	void push_and_notify();
 	void commit();
 	void interrupt();
@@ -161,7 +179,7 @@ private:
 	void end_grants(Shadow& s);
 	void complete_shadow(u32 id, s16 status, Pdu** done);
 	void fail_all_locked(Pdu** done);
-	bool bad_response(const char* fmt, unsigned long long a, unsigned b, unsigned c);
+	bool bad_response(const char* fmt, unsigned long long a, unsigned b, unsigned c, const char* why);
 
 	Device* dev_;
 	u32 index_;
@@ -174,6 +192,7 @@ private:
 	unsigned port_ = 0;
 	int irq_ = 0;
 	unique_ptr<Shadow[]> shadow_;
+	unique_ptr<InFlight[]> flight_;   // what response checks see, by id
 	u32 free_head_ = no_shadow;
 	u32 nr_free_ = 0;
 	// planning scratch, used under the lock
@@ -221,10 +240,13 @@ private:
 
 	xb_fe_dev* gd_;
 	u32 vdevice_ = 0;
-	u32 index_ = 0;
+	u32 first_minor_ = 0;
+	u32 minors_ = 0;
 	char name_[8] = {};
 	NegotiatedConfig cfg_;
 	FrontendLimits lim_;
+	bool use_flush_cache_ = true;
+	bool use_barrier_ = true;
 	unique_ptr<unique_ptr<Ring>[]> rings_;
 	u32 nr_rings_ = 0;
 	bool disk_ = false;
@@ -265,15 +287,17 @@ int Ring::setup(u32 ring_order, Abi abi, u32 max_pieces)
 	if (ring_.init(shared_, nr_pages_, entry_size(abi)) != Errno::ok)
 		return to_int(Errno::inval);
 	shadow_.reset(new (std::nothrow) Shadow[ring_.size()]);
+	flight_.reset(new (std::nothrow) InFlight[ring_.size()]);
 	max_pieces_ = max_pieces;
 	gsegs_.reset(new (std::nothrow) xb_fe_seg[max_pieces]);
 	dsegs_.reset(new (std::nothrow) DataSegment[max_pieces]);
 	pieces_.reset(new (std::nothrow) GrantPiece[max_pieces]);
 	wreqs_.reset(new (std::nothrow) WireRequest[max_pieces + 1]);
-	if (!shadow_ || !gsegs_ || !dsegs_ || !pieces_ || !wreqs_)
+	if (!shadow_ || !flight_ || !gsegs_ || !dsegs_ || !pieces_ || !wreqs_)
 		return to_int(Errno::nomem);
 	for (u32 i = 0; i < ring_.size(); i++) {
 		shadow_[i] = {};
+		flight_[i] = {};
 		shadow_[i].next_free = i + 1 < ring_.size() ? i + 1 : no_shadow;
 	}
 	free_head_ = 0;
@@ -319,6 +343,7 @@ void Ring::release_shadow(u32 id)
 	if (s.grefs && s.grefs != s.grefs_inline)
 		xb_rt_free(s.grefs);
 	s = {};
+	flight_[id] = {};
 	s.next_free = free_head_;
 	free_head_ = id;
 	nr_free_++;
@@ -343,10 +368,15 @@ void Ring::end_grants(Shadow& s)
 		dev_->log_once(&dev_->logged_leak_, "the backend kept a grant mapped after answering; leaking it");
 }
 
-Submit Ring::submit(Pdu* p, int* err)
+Submit Ring::submit(Pdu* p, int* err, xb_fe_hctx* hctx)
 {
 	Guard g(lock_.get());
-	return submit_locked(p, err);
+	const Submit s = submit_locked(p, err);
+	// stopped before the lock is dropped: the completion that makes room
+	// runs after this and restarts the queue
+	if (s == Submit::busy && hctx)
+		xb_fe_glue_stop_queue(hctx);
+	return s;
 }
 
 Submit Ring::submit_locked(Pdu* p, int* err)
@@ -425,9 +455,8 @@ Submit Ring::submit_locked(Pdu* p, int* err)
 		else
 			first_id = id;
 		last_id = id;
-		s.op = w.indirect ? static_cast<u8>(BLKIF_OP_INDIRECT) : w.operation;
-		s.inner_op = w.operation;
-		s.empty = w.nr_pieces == 0 && w.operation != BLKIF_OP_DISCARD;
+		flight_[id] = {true, w.indirect ? static_cast<u8>(BLKIF_OP_INDIRECT) : w.operation,
+			       w.operation, w.nr_pieces == 0 && w.operation != BLKIF_OP_DISCARD};
 		s.sectors = w.nr_sectors;
 		s.start_ns = now;
 		s.grefs = s.grefs_inline;
@@ -473,7 +502,7 @@ Submit Ring::submit_locked(Pdu* p, int* err)
 		Shadow& s = shadow_[id];
 		Request q = {};
 
-		q.op = s.op;
+		q.op = flight_[id].op;
 		q.handle = dev_->handle();
 		q.id = id;
 		q.sector = w.sector;
@@ -536,12 +565,13 @@ void Ring::commit()
 	push_and_notify();
 }
 
-bool Ring::bad_response(const char* fmt, unsigned long long a, unsigned b, unsigned c)
+bool Ring::bad_response(const char* fmt, unsigned long long a, unsigned b, unsigned c,
+			const char* why)
 {
 	stats_.bad_requests++;
 	if (!dev_->logged_broken_) {
 		dev_->logged_broken_ = true;
-		xb_rt_log(XB_LOG_ERR, fmt, dev_->name(), index_, a, b, c);
+		xb_rt_log(XB_LOG_ERR, fmt, dev_->name(), index_, a, b, c, why);
 	}
 	dev_->set_broken();
 	return false;
@@ -551,24 +581,26 @@ void Ring::complete_shadow(u32 id, s16 status, Pdu** done)
 {
 	Shadow& s = shadow_[id];
 	Pdu* p = s.pdu;
-	const u8 op = s.inner_op;
+	const u8 op = flight_[id].inner_op;
 
 	end_grants(s);
 	stats_.complete(stat_op(op), s.sectors, status, xb_fe_glue_now_ns() - s.start_ns);
 	if (stats_.in_flight)
 		stats_.in_flight--;
-	if (status == BLKIF_RSP_EOPNOTSUPP || (status == BLKIF_RSP_ERROR && s.empty)) {
-		if (op == BLKIF_OP_FLUSH_DISKCACHE || op == BLKIF_OP_WRITE_BARRIER) {
-			p->reissue = true;
-			p->failed_op = op;
-		} else if (op == BLKIF_OP_DISCARD) {
-			p->err = to_int(Errno::opnotsupp);
-			dev_->discard_refused();
-		} else {
-			p->err = to_int(Errno::io);
-		}
-	} else if (status != BLKIF_RSP_OKAY) {
+	switch (response_action(flight_[id], status)) {
+	case ResponseAction::ok:
+		break;
+	case ResponseAction::flush_refused:
+		p->reissue = true;
+		p->failed_op = op;
+		break;
+	case ResponseAction::discard_refused:
+		p->err = to_int(Errno::opnotsupp);
+		dev_->discard_refused();
+		break;
+	case ResponseAction::io_error:
 		p->err = to_int(Errno::io);
+		break;
 	}
 	release_shadow(id);
 	if (p->pending && --p->pending == 0) {
@@ -601,28 +633,17 @@ void Ring::interrupt()
 		while (!dev_->broken()) {
 			const kstd::Result<u32> n = ring_.unconsumed_responses();
 			if (!n) {
-				bad_response("%s: ring %u: the backend published an impossible response index (%llu %u %u)",
-					     ring_.rsp_cons(), ring_.req_prod_pvt(), 0);
+				bad_response("%s: ring %u: the backend published an impossible response index (%llu %u %u): %s",
+					     ring_.rsp_cons(), ring_.req_prod_pvt(), 0, "rsp_prod");
 				break;
 			}
 			while (const void* slot = ring_.next_response_slot()) {
 				Response r;
 				decode_response(abi_, slot, &r);
-				if (r.id >= ring_.size() || !shadow_[r.id].pdu) {
-					bad_response("%s: ring %u: response for id %llu which is not in flight (op %u, status %u)",
-						     r.id, r.op, static_cast<u16>(r.status));
-					break;
-				}
-				const Shadow& s = shadow_[r.id];
-				if (r.op != s.op && r.op != s.inner_op) {
-					bad_response("%s: ring %u: response for id %llu has op %u, the request was op %u",
-						     r.id, r.op, s.op);
-					break;
-				}
-				if (r.status != BLKIF_RSP_OKAY && r.status != BLKIF_RSP_ERROR &&
-				    r.status != BLKIF_RSP_EOPNOTSUPP) {
-					bad_response("%s: ring %u: response for id %llu has op %u and unknown status %u",
-						     r.id, r.op, static_cast<u16>(r.status));
+				const BadResponse bad = check_response(r, span<const InFlight>(flight_.get(), ring_.size()));
+				if (bad != BadResponse::none) {
+					bad_response("%s: ring %u: bad response (id %llu, op %u, status %u): %s",
+						     r.id, r.op, static_cast<u16>(r.status), bad_response_name(bad));
 					break;
 				}
 				complete_shadow(static_cast<u32>(r.id), r.status, &done);
@@ -632,8 +653,8 @@ void Ring::interrupt()
 				break;
 			const kstd::Result<bool> more = ring_.final_check_for_responses();
 			if (!more) {
-				bad_response("%s: ring %u: the backend published an impossible response index (%llu %u %u)",
-					     ring_.rsp_cons(), ring_.req_prod_pvt(), 1);
+				bad_response("%s: ring %u: the backend published an impossible response index (%llu %u %u): %s",
+					     ring_.rsp_cons(), ring_.req_prod_pvt(), 1, "rsp_prod");
 				break;
 			}
 			if (!*more)
@@ -708,17 +729,15 @@ int Device::probe()
 		xb_rt_log(XB_LOG_ERR, "%s: no usable virtual-device key", xb_fe_glue_nodename(gd_));
 		return to_int(Errno::nodev);
 	}
-	// only the xvd major (202) numbering: 16 disks of 15 partitions
-	const u32 major = vdevice_ >> 8, minor = vdevice_ & 0xff;
-	if ((vdevice_ >> 28) || major != 202 || (minor & 15)) {
+	DiskName dn;
+	if (!xvd_disk_name(vdevice_, &dn)) {
 		xb_rt_log(XB_LOG_ERR, "%s: virtual-device %u is not an xvd whole disk (202:16*N); not supported",
 			  xb_fe_glue_nodename(gd_), vdevice_);
 		return to_int(Errno::nodev);
 	}
-	index_ = minor >> 4;
-	name_[0] = 'x'; name_[1] = 'v'; name_[2] = 'd';
-	name_[3] = static_cast<char>('a' + index_);
-	name_[4] = '\0';
+	first_minor_ = dn.first_minor;
+	minors_ = dn.minors;
+	kstd::memcpy(name_, dn.name, sizeof(name_));
 
 	xb_fe_params prm;
 	xb_fe_glue_params(&prm);
@@ -727,6 +746,12 @@ int Device::probe()
 	lim_.max_ring_order = kstd::min(prm.max_ring_page_order, blkif_max_ring_order);
 	lim_.max_indirect_segments = kstd::min(prm.max_indirect_segments, max_block_segments);
 	lim_.persistent = false;   // persistent grants are not implemented yet
+	// a device we were unbound from was left Closed: start over, the
+	// backend prepares for a reconnect when it sees Initialising
+	if (xb_fe_glue_state(gd_) != XB_FE_INITIALISING)
+		xb_fe_glue_switch_state(gd_, XB_FE_INITIALISING);
+	use_flush_cache_ = prm.use_flush_cache != 0;
+	use_barrier_ = prm.use_barrier != 0;
 	return 0;
 }
 
@@ -779,7 +804,8 @@ int Device::talk_to_backend()
 
 int Device::connect()
 {
-	XsSource backend(gd_, true);
+	XsSource raw(gd_, true);
+	const MaskedSource backend(raw, use_flush_cache_, use_barrier_);
 	xb_fe_disk_params p = {};
 	int err;
 
@@ -809,8 +835,8 @@ int Device::connect()
 		? kstd::min(cfg_.max_indirect_segments, max_block_segments) : blkif_max_direct_segs;
 	p.sectors = cfg_.sectors;
 	p.name = name_;
-	p.first_minor = index_ * 16;
-	p.minors = 16;
+	p.first_minor = first_minor_;
+	p.minors = minors_;
 	p.nr_queues = nr_rings_;
 	p.queue_depth = ring_entries(1u << cfg_.ring_order, entry_size(cfg_.abi));
 	p.logical_block_size = cfg_.sector_size;
@@ -880,7 +906,8 @@ void Device::backend_changed(int state)
 		connect();
 		break;
 	case XB_FE_CLOSED:
-		if (ours == XB_FE_CLOSED)
+		// Closed while we start over (rebind): it will answer Initialising
+		if (ours == XB_FE_CLOSED || (ours == XB_FE_INITIALISING && !rings_up_ && !disk_))
 			break;
 		[[fallthrough]];
 	case XB_FE_CLOSING:
@@ -1076,7 +1103,8 @@ extern "C" void xb_fe_pdu_init(void* pdu)
 	*static_cast<Pdu*>(pdu) = {};
 }
 
-extern "C" int xb_fe_queue_rq(void* ring, struct xb_fe_rq* rq, void* pdu, int last)
+extern "C" int xb_fe_queue_rq(void* ring, struct xb_fe_hctx* hctx, struct xb_fe_rq* rq, void* pdu,
+			      int last)
 {
 	Ring* r = static_cast<Ring*>(ring);
 	Pdu* p = static_cast<Pdu*>(pdu);
@@ -1087,7 +1115,7 @@ extern "C" int xb_fe_queue_rq(void* ring, struct xb_fe_rq* rq, void* pdu, int la
 	p->ring = r;
 	p->failed_op = no_op;
 	xb_fe_glue_rq_start(rq);
-	const Submit s = r->submit(p, &err);
+	const Submit s = r->submit(p, &err, hctx);
 	if (s == Submit::queued) {
 		if (last)
 			r->push_and_notify();

@@ -18,6 +18,7 @@ extern "C" {
 struct xb_fe_dev;
 struct xb_fe_rq;
 struct xb_fe_lock;
+struct xb_fe_hctx;
 
 /* xenbus states (values of enum xenbus_state) */
 enum {
@@ -29,7 +30,7 @@ enum {
 /* what xb_fe_queue_rq tells blk-mq */
 enum {
 	XB_FE_QUEUED = 0,      /* on the ring (or completed already) */
-	XB_FE_BUSY = 1,        /* ring full: stop the hw queue until xb_fe_glue_kick */
+	XB_FE_BUSY = 1,        /* ring full: the hw queue was stopped (xb_fe_glue_stop_queue) */
 	XB_FE_RESOURCE = 2,    /* grants or memory short: retry later */
 };
 
@@ -86,7 +87,7 @@ void xb_fe_work(void *dev);                         /* process context */
 void *xb_fe_ring_ctx(void *dev, unsigned int queue);
 unsigned int xb_fe_pdu_size(void);
 void xb_fe_pdu_init(void *pdu);
-int xb_fe_queue_rq(void *ring, struct xb_fe_rq *rq, void *pdu, int last);
+int xb_fe_queue_rq(void *ring, struct xb_fe_hctx *hctx, struct xb_fe_rq *rq, void *pdu, int last);
 void xb_fe_commit_rqs(void *ring);
 void xb_fe_interrupt(void *ring);                   /* hard irq */
 int xb_fe_show_stats(void *dev, char *buf, unsigned int len);
@@ -153,6 +154,8 @@ void xb_fe_glue_disk_set_capacity(struct xb_fe_dev *gd, unsigned long long secto
 void xb_fe_glue_disk_set_cache(struct xb_fe_dev *gd, int write_cache, int fua);
 void xb_fe_glue_disk_disable_discard(struct xb_fe_dev *gd);
 void xb_fe_glue_kick(struct xb_fe_dev *gd);            /* restart stopped hw queues */
+/* stop one hw queue (under the ring lock, so that a completion cannot slip by) */
+void xb_fe_glue_stop_queue(struct xb_fe_hctx *hctx);
 void xb_fe_glue_schedule_work(struct xb_fe_dev *gd);
 void xb_fe_glue_flush_work(struct xb_fe_dev *gd);
 void xb_fe_glue_msleep(unsigned int ms);
@@ -162,6 +165,8 @@ struct xb_fe_params {
 	unsigned int max_queues;
 	unsigned int max_ring_page_order;
 	unsigned int max_indirect_segments;
+	unsigned int use_flush_cache;     /* 0: ignore feature-flush-cache */
+	unsigned int use_barrier;         /* 0: ignore feature-barrier */
 };
 void xb_fe_glue_params(struct xb_fe_params *out);
 

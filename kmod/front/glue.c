@@ -45,8 +45,17 @@ static unsigned int max_indirect_segments = 256;
 module_param(max_indirect_segments, uint, 0444);
 MODULE_PARM_DESC(max_indirect_segments, "Most segments per indirect request, 0 or 12..256 (default 256; 0 or <= 11: direct requests only)");
 
+static bool use_flush_cache = true;
+module_param(use_flush_cache, bool, 0444);
+MODULE_PARM_DESC(use_flush_cache, "Use the backend's feature-flush-cache (default 1; 0: barrier if offered, else no cache control)");
+static bool use_barrier = true;
+module_param(use_barrier, bool, 0444);
+MODULE_PARM_DESC(use_barrier, "Use the backend's feature-barrier (default 1)");
+
 void xb_fe_glue_params(struct xb_fe_params *out)
 {
+	out->use_flush_cache = use_flush_cache;
+	out->use_barrier = use_barrier;
 	out->max_queues = max_queues;
 	out->max_ring_page_order = max_ring_page_order;
 	out->max_indirect_segments = max_indirect_segments;
@@ -411,16 +420,20 @@ void xb_fe_glue_rq_end(struct xb_fe_rq *xrq, int err)
 
 static blk_status_t xb_fe_mq_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *qd)
 {
-	switch (xb_fe_queue_rq(hctx->driver_data, (struct xb_fe_rq *)qd->rq,
-			       blk_mq_rq_to_pdu(qd->rq), qd->last)) {
+	switch (xb_fe_queue_rq(hctx->driver_data, (struct xb_fe_hctx *)hctx,
+			       (struct xb_fe_rq *)qd->rq, blk_mq_rq_to_pdu(qd->rq), qd->last)) {
 	case XB_FE_QUEUED:
 		return BLK_STS_OK;
 	case XB_FE_BUSY:
-		blk_mq_stop_hw_queue(hctx);
 		return BLK_STS_DEV_RESOURCE;
 	default:
 		return BLK_STS_RESOURCE;
 	}
+}
+
+void xb_fe_glue_stop_queue(struct xb_fe_hctx *hctx)
+{
+	blk_mq_stop_hw_queue((struct blk_mq_hw_ctx *)hctx);
 }
 
 static void xb_fe_mq_commit_rqs(struct blk_mq_hw_ctx *hctx)
