@@ -109,6 +109,7 @@ struct Pdu {
 	int err;           // 0 or negative errno to complete with
 	u8 failed_op;      // flush or barrier operation the backend refused
 	bool reissue;      // plan again in the new flush mode
+	bool held;         // a page is still mapped by the backend: never complete
 };
 
 // One blkif request in flight, by ring id.
@@ -170,13 +171,14 @@ public:
 	void interrupt();
 	void stats_into(DeviceStats* out);
 	void count_fallback();
+	void fail_all();   // the device is broken: fail every request in flight
 
 private:
 	Submit submit_locked(Pdu* p, int* err);
 	void push_locked();
 	u32 alloc_shadow();
 	void release_shadow(u32 id);
-	void end_grants(Shadow& s);
+	bool end_grants(Shadow& s);
 	void complete_shadow(u32 id, s16 status, Pdu** done);
 	void fail_all_locked(Pdu** done);
 	bool bad_response(const char* fmt, unsigned long long a, unsigned b, unsigned c, const char* why);
@@ -317,7 +319,8 @@ void Ring::teardown()
 		fail_all_locked(&done);   // nothing else runs: the disk is gone
 		for (Pdu* p = done; p;) {
 			Pdu* n = p->next;
-			xb_fe_glue_rq_end(p->rq, p->err);
+			if (!p->held)
+				xb_fe_glue_rq_end(p->rq, p->err);
 			p = n;
 		}
 	}
@@ -349,7 +352,10 @@ void Ring::release_shadow(u32 id)
 	nr_free_++;
 }
 
-void Ring::end_grants(Shadow& s)
+// false if the backend still maps one of the pages: the block request then
+// must never complete (its pages would go back to their owner while the
+// backend can still write them), and the device is broken.
+bool Ring::end_grants(Shadow& s)
 {
 	bool leaked = false;
 
@@ -364,8 +370,12 @@ void Ring::end_grants(Shadow& s)
 	}
 	s.nr_grants = 0;
 	s.nr_indirect = 0;
-	if (leaked)
-		dev_->log_once(&dev_->logged_leak_, "the backend kept a grant mapped after answering; leaking it");
+	if (leaked) {
+		dev_->log_once(&dev_->logged_leak_,
+			       "the backend kept a page mapped after answering: holding its request, device broken");
+		dev_->set_broken();
+	}
+	return !leaked;
 }
 
 Submit Ring::submit(Pdu* p, int* err, xb_fe_hctx* hctx)
@@ -583,7 +593,8 @@ void Ring::complete_shadow(u32 id, s16 status, Pdu** done)
 	Pdu* p = s.pdu;
 	const u8 op = flight_[id].inner_op;
 
-	end_grants(s);
+	if (!end_grants(s))
+		p->held = true;
 	stats_.complete(stat_op(op), s.sectors, status, xb_fe_glue_now_ns() - s.start_ns);
 	if (stats_.in_flight)
 		stats_.in_flight--;
@@ -667,6 +678,8 @@ void Ring::interrupt()
 	while (done) {
 		Pdu* p = done;
 		done = p->next;
+		if (p->held)
+			continue;
 		if (p->reissue && !p->err) {
 			p->next = reissue;
 			reissue = p;
@@ -704,7 +717,10 @@ void Device::log_once(bool* flag, const char* what)
 
 void Device::set_broken()
 {
+	if (kstd::read_once(broken_))
+		return;
 	kstd::write_once(broken_, true);
+	xb_fe_glue_schedule_work(gd_);   // fails what the other rings hold
 }
 
 SplitLimits Device::limits() const
@@ -982,8 +998,28 @@ void Device::reissue(Pdu* p)
 	}
 }
 
+void Ring::fail_all()
+{
+	Pdu* done = nullptr;
+	{
+		Guard g(lock_.get());
+		if (shadow_)
+			fail_all_locked(&done);
+	}
+	while (done) {
+		Pdu* p = done;
+		done = p->next;
+		if (!p->held)
+			xb_fe_glue_rq_end(p->rq, p->err);
+	}
+}
+
 void Device::work()
 {
+	if (broken())
+		for (u32 i = 0; i < nr_rings_; i++)
+			if (rings_[i])
+				rings_[i]->fail_all();
 	if (kstd::read_once(discard_refused_)) {
 		kstd::write_once(discard_refused_, false);
 		if (kstd::read_once(discard_on_)) {
