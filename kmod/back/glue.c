@@ -385,6 +385,8 @@ static int xbg_map(struct xbg_ring *r, const unsigned int *grefs, unsigned int n
 	int err, bad = 0;
 	u32 flags = GNTMAP_host_map | (readonly ? GNTMAP_readonly : 0);
 
+	if (!n)
+		return 0;
 	for (got = 0; got < n; got++) {
 		handles[got] = INVALID_GRANT_HANDLE;
 		if (gnttab_page_cache_get(&r->cache, &pages[got])) {
