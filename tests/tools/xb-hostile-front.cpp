@@ -186,8 +186,11 @@ void sleep_ms(int ms)
 class XenStore {
 public:
 	~XenStore() { if (fd_ >= 0) close(fd_); }
+	bool is_open() const { return fd_ >= 0; }
 	bool open_dev()
 	{
+		if (fd_ >= 0)
+			return true;
 		for (const char* p : {"/dev/xen/xenbus", "/proc/xen/xenbus"}) {
 			fd_ = open(p, O_RDWR | O_CLOEXEC);
 			if (fd_ >= 0)
@@ -299,6 +302,7 @@ struct GrantedPage {
 class Grants {
 public:
 	~Grants() { if (fd_ >= 0) close(fd_); }
+	bool is_open() const { return fd_ >= 0; }
 	bool open_dev()
 	{
 		fd_ = open("/dev/xen/gntalloc", O_RDWR | O_CLOEXEC);
@@ -336,6 +340,8 @@ public:
 	// A fresh port that domain remote may bind to.
 	bool open_unbound(u16 remote)
 	{
+		if (fd_ >= 0)
+			close(fd_);   // unbinds the old port
 		fd_ = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
 		if (fd_ < 0)
 			return false;
@@ -397,7 +403,8 @@ class Front {
 public:
 	explicit Front(const Options& o) : opt(o) {}
 
-	// xenstore, grants, event channel, keys, and the connect handshake.
+	// xenstore, grants, event channel, keys, and the connect handshake.  Again
+	// after disconnect(): a reconnect with a fresh ring page and port.
 	bool connect(Tap& tap)
 	{
 		dir = "device/vbd/" + std::to_string(opt.devid);
@@ -407,9 +414,17 @@ public:
 			return fail(tap, "read " + dir + "/backend");
 		backend_id = static_cast<u16>(xs.read_uint_or(dir + "/backend-id", 0));
 		u64 st = 0;
-		if (!xs.wait_value(backend + "/state", {st_initwait, st_connected}, opt.connect_timeout, &st))
+		if (!xs.wait_value(backend + "/state", {st_initwait, st_closed}, opt.connect_timeout, &st))
 			return fail(tap, "backend reaches InitWait (state " + std::to_string(st) + ")");
-		if (!grants.open_dev() || !grants.alloc(backend_id, true, &ring_page) ||
+		if (st == st_closed) {   // after a close: Initialising asks for InitWait again
+			xs.write(dir + "/state", std::to_string(st_initialising));
+			if (!xs.wait_value(backend + "/state", {st_initwait}, opt.connect_timeout, &st))
+				return fail(tap, "backend back in InitWait after Initialising (state " +
+					    std::to_string(st) + ")");
+		}
+		if (!grants.is_open() && !grants.open_dev())
+			return fail(tap, std::string("open /dev/xen/gntalloc: ") + strerror(errno));
+		if (!grants.alloc(backend_id, true, &ring_page) ||
 		    !grants.alloc(backend_id, true, &data) || !grants.alloc(backend_id, false, &ro_data) ||
 		    !grants.alloc(backend_id, true, &ind_page))
 			return fail(tap, std::string("grant pages with /dev/xen/gntalloc: ") + strerror(errno));
@@ -427,7 +442,7 @@ public:
 			return fail(tap, "backend reaches Connected (state " + std::to_string(st) + ")");
 		xs.write(dir + "/state", std::to_string(st_connected));
 		read_limits();
-		tap.result(true, "connected: ring-ref " + std::to_string(ring_page.gref) + ", port " +
+		tap.result(true, std::string(connects++ ? "reconnected" : "connected") + ": ring-ref " + std::to_string(ring_page.gref) + ", port " +
 			   std::to_string(evtchn.port()) + ", " + xb::protocol_name(opt.abi) +
 			   ", backend " + backend);
 		tap.diag("backend offers: sectors=%llu sector-size=%u ro=%d flush=%d barrier=%d "
@@ -487,12 +502,11 @@ public:
 		return true;
 	}
 
-	// The response to request id, within secs.  Responses to other ids, or an
-	// impossible rsp_prod, are protocol violations.
-	Answer await(u64 id, double secs)
+	// The next response before the deadline: got set, or trouble if the
+	// backend published an impossible rsp_prod, or neither at the deadline.
+	Answer next_response(const Deadline& d)
 	{
 		Answer a;
-		Deadline d(secs);
 		for (;;) {
 			const kstd::Result<u32> n = ring.unconsumed_responses();
 			if (!n) {
@@ -500,16 +514,7 @@ public:
 				return a;
 			}
 			if (*n) {
-				const void* slot = ring.next_response_slot();
-				xb::decode_response(opt.abi, slot, &a.rsp);
-				if (a.rsp.id != id) {
-					char buf[96];
-					snprintf(buf, sizeof(buf), "response with id %#llx, expected %#llx",
-						 static_cast<unsigned long long>(a.rsp.id),
-						 static_cast<unsigned long long>(id));
-					a.trouble = buf;
-					return a;
-				}
+				xb::decode_response(opt.abi, ring.next_response_slot(), &a.rsp);
 				a.got = true;
 				return a;
 			}
@@ -521,7 +526,24 @@ public:
 		}
 	}
 
+	// The response to request id, within secs.  A response to another id is
+	// a protocol violation.
+	Answer await(u64 id, double secs)
+	{
+		Answer a = next_response(Deadline(secs));
+		if (a.got && a.rsp.id != id) {
+			char buf[96];
+			snprintf(buf, sizeof(buf), "response with id %#llx, expected %#llx",
+				 static_cast<unsigned long long>(a.rsp.id),
+				 static_cast<unsigned long long>(id));
+			a.got = false;
+			a.trouble = buf;
+		}
+		return a;
+	}
+
 	const Options& opt;
+	unsigned connects = 0;
 	XenStore xs;
 	Grants grants;
 	EventChannel evtchn;
@@ -757,14 +779,13 @@ void run_read_back(Front& f, const Scenario& s, Tap& tap)
 			  : a.trouble.empty() ? "no response" : a.trouble));
 }
 
-// Publish a producer index far more than a ring ahead of the responses: the
-// backend must not consume anything (no response) and must keep the ring
-// stopped even when the index looks sane again.
-void run_overflow(Front& f, const Scenario& s, Tap& tap)
+// Publish an impossible producer index: the backend must not consume
+// anything (no response) and must keep the ring stopped even when the index
+// looks sane again.
+void run_bogus_prod(Front& f, const Scenario& s, Tap& tap, u32 bogus)
 {
 	auto* hdr = static_cast<struct blkif_sring_header*>(f.ring_page.addr);
 	const u32 rsp_before = __atomic_load_n(&hdr->rsp_prod, __ATOMIC_ACQUIRE);
-	const u32 bogus = f.ring.req_prod_pvt() + 4 * f.ring.size() + 7;
 	__atomic_store_n(&hdr->req_prod, bogus, __ATOMIC_RELEASE);
 	f.evtchn.notify();
 	Deadline d(f.opt.timeout);
@@ -788,8 +809,67 @@ void run_overflow(Front& f, const Scenario& s, Tap& tap)
 	while (!d2.passed() && __atomic_load_n(&hdr->rsp_prod, __ATOMIC_ACQUIRE) == rsp_after)
 		sleep_ms(20);
 	const bool quiet = __atomic_load_n(&hdr->rsp_prod, __ATOMIC_ACQUIRE) == rsp_after;
-	tap.result(quiet, std::string("after the overflow a valid READ -> ") +
+	tap.result(quiet, std::string("then a valid READ with a sane req_prod -> ") +
 		   (quiet ? "no response: the ring stays stopped" : "answered: the ring was restarted"));
+}
+// More than a ring ahead of the responses (Linux's RING_REQUEST_PROD_OVERFLOW).
+void run_overflow(Front& f, const Scenario& s, Tap& tap)
+{
+	run_bogus_prod(f, s, tap, f.ring.req_prod_pvt() + 4 * f.ring.size() + 7);
+}
+// Behind the requests the backend already consumed.
+void run_backwards(Front& f, const Scenario& s, Tap& tap)
+{
+	run_bogus_prod(f, s, tap, f.ring.req_prod_pvt() - 1);
+}
+
+// A whole ring published at once (req_prod exactly one ring ahead, which is
+// legal), valid READs alternating with unknown ops: every request answered
+// once, each with its own status.
+void run_full_ring(Front& f, const Scenario& s, Tap& tap)
+{
+	struct Sent { u64 id; bool valid; bool answered; };
+	std::vector<Sent> sent;
+	const u32 n = f.ring.free_requests();
+	for (u32 i = 0; i < n; i++) {
+		xb::Request r;
+		if (i % 2 == 0)
+			one_page(f, r, BLKIF_OP_READ, kPatternSector);
+		else
+			r = f.request(7);
+		void* slot = f.ring.next_request_slot();
+		if (!slot || !xb::encode_request(f.opt.abi, r, slot)) {
+			tap.result(false, std::string(s.name) + ": no ring slot");
+			return;
+		}
+		sent.push_back({r.id, i % 2 == 0, false});
+	}
+	f.ring.push_requests_and_check_notify();
+	f.evtchn.notify();
+	const Deadline d(f.opt.timeout);
+	u32 answered = 0, okay = 0, refused = 0;
+	std::string trouble;
+	while (answered < n && trouble.empty()) {
+		const Answer a = f.next_response(d);
+		if (!a.got) {
+			trouble = a.trouble.empty() ? "timeout" : a.trouble;
+			break;
+		}
+		auto it = std::find_if(sent.begin(), sent.end(), [&](const Sent& x) { return x.id == a.rsp.id; });
+		if (it == sent.end() || it->answered) {
+			trouble = it == sent.end() ? "response to an id never sent" : "a request answered twice";
+			break;
+		}
+		it->answered = true;
+		answered++;
+		const s16 want = it->valid ? s16(BLKIF_RSP_OKAY) : s16(BLKIF_RSP_EOPNOTSUPP);
+		if (a.rsp.status == want || (!it->valid && !f.opt.strict && a.rsp.status == BLKIF_RSP_ERROR))
+			(it->valid ? okay : refused)++;
+	}
+	tap.result(trouble.empty() && okay + refused == n,
+		   std::string(s.name) + " -> " + std::to_string(answered) + " of " + std::to_string(n) +
+		   " answered, " + std::to_string(okay) + " OKAY, " + std::to_string(refused) + " refused" +
+		   (trouble.empty() ? "" : "; " + trouble));
 }
 
 #define ONE(name, need, expect, build) {name, Need::need, Expect::expect, build, nullptr}
@@ -840,7 +920,15 @@ const Scenario kScenarios[] = {
 	ONE("DISCARD with unknown flag bit 0x80", discard, core_error, b_dis_flag),
 	RUN("valid READ after bad discards", none, run_read_back),
 
+	RUN("a full ring at once: 16 valid READs and 16 unknown ops", none, run_full_ring),
+	RUN("valid READ after the full ring", none, run_read_back),
 	RUN("ring overflow: req_prod 4 rings + 7 ahead", none, run_overflow),
+};
+
+// After the close, a second connection on the same device.
+const Scenario kAfterReconnect[] = {
+	RUN("valid READ after the reconnect", none, run_read_back),
+	RUN("producer moved back: req_prod one behind", none, run_backwards),
 };
 
 bool available(const Front& f, Need n, const char** why)
@@ -852,6 +940,19 @@ bool available(const Front& f, Need n, const char** why)
 	case Need::indirect: *why = "backend offers no indirect segments"; return f.lim.max_indirect_segments != 0;
 	}
 	return false;
+}
+
+template <size_t N> void run_all(Front& f, const Scenario (&list)[N], Tap& tap)
+{
+	for (const Scenario& s : list) {
+		const char* why = "";
+		if (!available(f, s.need, &why))
+			tap.skip(s.name, why);
+		else if (s.run)
+			s.run(f, s, tap);
+		else
+			run_request(f, s, tap);
+	}
 }
 
 } // namespace
@@ -867,21 +968,16 @@ int main(int argc, char** argv)
 		tap.done();
 		return 1;
 	}
-	for (const Scenario& s : kScenarios) {
-		const char* why = "";
-		if (!available(f, s.need, &why)) {
-			tap.skip(s.name, why);
-			continue;
-		}
-		if (s.run)
-			s.run(f, s, tap);
-		else
-			run_request(f, s, tap);
-	}
+	run_all(f, kScenarios, tap);
 	tap.diag("%u events received", f.evtchn.events);
 	if (!opt.hold_key.empty() && !f.hold(opt.hold_key))
 		tap.result(false, "dom0's go (data/xenblk-" + opt.hold_key + ") within the hold timeout");
 	f.disconnect(tap);
+	// a stopped ring must not leave the device unusable: connect again
+	if (f.connect(tap)) {
+		run_all(f, kAfterReconnect, tap);
+		f.disconnect(tap);
+	}
 	printf("XB-HOSTILE-END\n");
 	return tap.done() ? 0 : 1;
 }
