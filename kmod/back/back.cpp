@@ -20,6 +20,7 @@
 #include "negotiate.hpp"
 #include "stats.hpp"
 #include "back_order.hpp"
+#include "back_config.hpp"
 
 namespace xb {
 namespace {
@@ -63,59 +64,6 @@ private:
 };
 
 bool streq(const char* a, const char* b) { return kstd::strcmp(a, b) == 0; }
-
-// "MAJOR:MINOR" in hex, as /etc/xen/scripts/block writes physical-device.
-bool parse_hex_u32(const char* s, const char** end, u32* out)
-{
-	u64 v = 0;
-	const char* p = s;
-	for (; *p; p++) {
-		int d;
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			d = *p - 'A' + 10;
-		else
-			break;
-		v = v * 16 + static_cast<u64>(d);
-		if (v > 0xffffffffu)
-			return false;
-	}
-	if (p == s)
-		return false;
-	*end = p;
-	*out = static_cast<u32>(v);
-	return true;
-}
-
-bool parse_physical_device(const char* s, u32* major, u32* minor)
-{
-	const char* p;
-	if (!parse_hex_u32(s, &p, major) || *p != ':')
-		return false;
-	if (!parse_hex_u32(p + 1, &p, minor) || *p)
-		return false;
-	return true;
-}
-
-bool parse_flush_policy(const char* s, FlushPolicy* out)
-{
-	if (streq(s, "auto"))
-		*out = FlushPolicy::automatic;
-	else if (streq(s, "flush"))
-		*out = FlushPolicy::flush;
-	else if (streq(s, "barrier"))
-		*out = FlushPolicy::barrier;
-	else if (streq(s, "both"))
-		*out = FlushPolicy::both;
-	else if (streq(s, "none"))
-		*out = FlushPolicy::none;
-	else
-		return false;
-	return true;
-}
 
 constexpr u32 max_indirect_supported = XBG_MAX_IO_SEGS;   // one bio per request
 static_assert(max_indirect_supported <= blkif_max_indirect_segs);
@@ -223,6 +171,18 @@ private:
 	bool barrier_inflight_ = false;
 	bool stop_logged_ = false;
 	bool push_ = false;
+	// a frontend (or a dying disk) must not flood the log: the first few only
+	static constexpr u32 log_limit = 8;
+	u32 logged_rejects_ = 0;
+	u32 logged_errors_ = 0;
+	static bool may_log(u32* n)
+	{
+		if (*n >= log_limit)
+			return false;
+		if (++*n == log_limit)
+			xb_rt_log(XB_LOG_INFO, "further messages of this kind on this ring are suppressed");
+		return true;
+	}
 };
 
 class Device {
@@ -323,8 +283,11 @@ void Device::hotplug_changed()
 		xbg_fatal(gd_, to_int(kstd::Errno::noent), "reading mode");
 		return;
 	}
+	if (!parse_vbd_mode(modebuf, &read_only_)) {
+		xbg_fatal(gd_, to_int(kstd::Errno::inval), "mode is not r, w or w!");
+		return;
+	}
 	cdrom_ = ours.read("device-type", type, sizeof(type)) && streq(type, "cdrom");
-	read_only_ = modebuf[0] != 'w';
 	const int err = xbg_bdev_open(gd_, major, minor, read_only_);
 	if (err) {
 		xbg_fatal(gd_, err, "opening the block device");
@@ -439,7 +402,9 @@ void Device::connect()
 	}
 	for (u32 q = 0; q < ci.nr_queues; q++)
 		rings[q] = nullptr;
+	xbg_dev_lock(gd_);   // statistics readers walk rings_
 	rings_ = rings;
+	xbg_dev_unlock(gd_);
 	for (u32 q = 0; q < ci.nr_queues; q++) {
 		Ring* r = new (std::nothrow) Ring(this, q);
 		void* sring = nullptr;
@@ -448,8 +413,10 @@ void Device::connect()
 			err = to_int(kstd::Errno::nomem);
 			break;
 		}
+		xbg_dev_lock(gd_);
 		rings_[q] = r;
 		nr_rings_ = q + 1;
+		xbg_dev_unlock(gd_);
 		r->glue = xbg_ring_create(gd_, r, q, queues[q].ring_refs, 1u << ci.ring_order,
 					  queues[q].event_channel, &sring);
 		if (!r->glue) {
@@ -657,8 +624,10 @@ Ring::Step Ring::dispatch(const Request& req)
 
 	if (why != Reject::none) {
 		stats.bad_requests++;
-		xb_rt_log(XB_LOG_DEBUG, "vbd-%u-%u ring %u: request op %u rejected: %s",
-			  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_, req.op, reject_name(why));
+		if (may_log(&logged_rejects_))
+			xb_rt_log(XB_LOG_INFO, "vbd-%u-%u ring %u: request op %u rejected: %s",
+				  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_, req.op,
+				  reject_name(why));
 		respond(req.id, rsp_op, reject_status(why));
 		return Step::done;
 	}
@@ -747,8 +716,10 @@ Ring::Step Ring::dispatch(const Request& req)
 				    : Reject::bad_segment;
 		if (r != Reject::none) {
 			stats.bad_requests++;
-			xb_rt_log(XB_LOG_DEBUG, "vbd-%u-%u ring %u: indirect request rejected: %s",
-				  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_, reject_name(r));
+			if (may_log(&logged_rejects_))
+				xb_rt_log(XB_LOG_INFO, "vbd-%u-%u ring %u: indirect request rejected: %s",
+					  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_,
+					  reject_name(r));
 			const u32 k = dev_->gate.leave(index_);
 			if (k != OrderGate::no_owner)
 				dev_->kick(k);
@@ -819,8 +790,9 @@ void Ring::complete(Pending* p, int err)
 		dev_->withdraw(p->op);
 	} else if (err) {
 		status = BLKIF_RSP_ERROR;
-		xb_rt_log(XB_LOG_WARNING, "vbd-%u-%u ring %u: op %u failed: %d",
-			  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_, p->op, err);
+		if (may_log(&logged_errors_))
+			xb_rt_log(XB_LOG_WARNING, "vbd-%u-%u ring %u: op %u failed: %d",
+				  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_, p->op, err);
 	}
 	stats.complete(p->stat, p->sectors, status, xbg_now_ns() - p->start_ns);
 	respond(p->id, p->op, status);
