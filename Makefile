@@ -2,7 +2,7 @@
 #
 #   make            modules for every supported kernel whose headers are installed
 #   make setup      install what is missing (apt), fetch test kernels; idempotent
-#   make modules KVERS=6.1.0-56-amd64  modules for one kernel
+#   make modules KVER=6.1.0-56-amd64   modules for one kernel
 #   make modules-one KVER=... XB_ONLY=front KBUILD_DIR=DIR   one module into its own tree
 #   make check      unit tests (GoogleTest, ASan + UBSan) of the shared core
 #   make fuzz       bounded libFuzzer run on request decode + validation
@@ -25,7 +25,12 @@ all: modules
 # Supported series; for each, the newest Debian amd64 headers installed.
 SERIES := 6.1 6.12
 kver_of = $(lastword $(shell ls -d /usr/src/linux-headers-$(1).*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' | grep -vE -- '-(cloud|rt)-amd64$$' | sort -V))
+# `make modules KVER=REL` (or KVERS="REL ...") builds for the kernels named
+ifneq ($(origin KVER),command line)
 KVERS ?= $(strip $(foreach s,$(SERIES),$(call kver_of,$(s))))
+else
+KVERS ?= $(KVER)
+endif
 
 # ---------------------------------------------------------------- modules
 # Each kernel gets its own build tree (a tree of links to kmod/), so that 6.1

@@ -16,6 +16,9 @@ domu_main() {
 		done
 	done
 
+	# loop on a tmpfs file has a volatile write cache, and every backend offers flush
+	tap_is "write cache advertised on loop" "$(cat /sys/block/xvda/queue/write_cache)" "write back"
+
 	# one hardware queue per ring the frontend set up (dom0 checks that number)
 	nq=$(xenstore-read device/vbd/51712/multi-queue-num-queues 2>/dev/null || echo 1)
 	tap_is "one blk-mq queue per negotiated ring ($nq)" "$(ls /sys/block/xvda/mq | wc -l)" "$nq"

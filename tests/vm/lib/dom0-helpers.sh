@@ -6,7 +6,8 @@
 #
 #   xb_disk                         the backing device (/dev/nullb0, /dev/ram0, /dev/loop0)
 #   xb_domu_start NAME [ARG]        create PV domU NAME on the disk; ARG reaches its
-#                                   script as $XB_ARG; its console is relayed as "NAME| "
+#                                   script as $XB_ARG; its console is relayed live as
+#                                   "NAME> " and dumped whole at the end as "NAME| "
 #   xb_wait_line NAME REGEX [SECS]  wait for a console line of domU NAME (default 120 s)
 #   xb_domu_wait_end NAME [SECS]    wait until domU NAME's script has finished
 #   xb_domu_destroy NAME            destroy domU NAME at once (no shutdown, no flush)
@@ -40,7 +41,7 @@ type = "pv"
 kernel = "/guest/vmlinuz"
 ramdisk = "/guest/initrd.gz"
 extra = "console=hvc0 loglevel=4 xenblk.name=$_n xenblk.arg=$_arg"
-memory = 256
+memory = ${DOMU_MEM:-256}
 vcpus = $VCPUS
 disk = [ $_disk ]
 vif = [ ]
@@ -48,14 +49,11 @@ on_poweroff = "preserve"
 on_reboot = "destroy"
 on_crash = "preserve"
 CFG
-	rm -f "$XB_CONSOLE_DIR/guest-$_n.log" "/run/xenblk-relayed-$_n"
+	rm -f "$XB_CONSOLE_DIR/guest-$_n.log"
 	( _d=$(( $(xb_now) + 120 ))
 	  while [ ! -e "$XB_CONSOLE_DIR/guest-$_n.log" ] && [ "$(xb_now)" -lt $_d ]; do sleep 0.2; done
 	  exec tail -n +1 -f "$XB_CONSOLE_DIR/guest-$_n.log" ) 2>/dev/null |
-		while IFS= read -r _l; do
-			printf '%s| %s\n' "$_n" "$_l"
-			case $_l in XENBLK-DOMU-END*) : > "/run/xenblk-relayed-$_n" ;; esac
-		done &
+		while IFS= read -r _l; do printf '%s> %s\n' "$_n" "$_l"; done &
 	xl create "/etc/xen/$_n.cfg" > "/tmp/xl-create-$_n.log" 2>&1 || {
 		echo "xb_domu_start: xl create $_n failed:"; cat "/tmp/xl-create-$_n.log"
 		tail -n 30 /var/log/xen/xl-"$_n".log /var/log/xen/xen-hotplug.log 2>/dev/null
@@ -76,14 +74,9 @@ xb_wait_line() {
 
 xb_domu_wait_end() { xb_wait_line "$1" '^XENBLK-DOMU-END' "${2:-300}"; }
 
-# the console relay has passed on everything up to NAME's end marker
-xb_wait_relayed() {
-	_d=$(( $(xb_now) + ${2:-20} ))
-	while [ ! -e "/run/xenblk-relayed-$1" ]; do
-		[ "$(xb_now)" -lt $_d ] || return 1
-		sleep 0.2
-	done
-}
+# the whole console of domU NAME, each line prefixed "NAME| " (what the host
+# reads TAP from; the live relay, prefixed "NAME> ", is for people watching)
+xb_dump_console() { tr -d '\r' < "$XB_CONSOLE_DIR/guest-$1.log" | sed "s/^/$1| /"; }
 
 xb_domu_destroy() {
 	# qdisk: libxl asks QEMU to quit, and QEMU flushes on its way out; a power

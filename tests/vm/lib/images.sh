@@ -110,6 +110,22 @@ qdisk_image() {
 	echo "$out"
 }
 
+# fio with the libraries it links (Debian's build links every engine: ~90 MB
+# unpacked), appended to both images only for runs that ask for it (--with fio)
+fio_image() {
+	local key out r
+	key=$( { cat "${BASH_SOURCE[0]}"; _versions fio; } | sha256sum | cut -c1-16)
+	out=$VM_BASE_DIR/fio-$key.gz
+	[ -e "$out" ] && { echo "$out"; return 0; }
+	r=$VM_BASE_DIR/fio.root
+	rm -rf "$r"; mkdir -p "$r"
+	copy_bin "$r" /usr/bin/fio
+	mkdir -p "$VM_BASE_DIR"; rm -f "$VM_BASE_DIR"/fio-*.gz
+	initramfs_pack "$r" "$out.tmp" && mv "$out.tmp" "$out"
+	rm -rf "$r"
+	echo "$out"
+}
+
 guest_kernel() { cp "$(kernel_tree "$1")/boot/vmlinuz-$1" "$2"; }
 
 # report_tap CONSOLE_LOG QEMU_STATUS: one TAP stream from the streams in the
@@ -119,11 +135,13 @@ guest_kernel() { cp "$(kernel_tree "$1")/boot/vmlinuz-$1" "$2"; }
 report_tap() {
 	local log=$1 qrc=$2
 	awk -v qrc="$qrc" '
-	function stream_of(line,   m) {
-		if (line ~ /^TAPH: /) { sub(/^TAPH: /, "", line); cur = "vm"; return line }
-		if (line ~ /^TAP0: /) { sub(/^TAP0: /, "", line); cur = "dom0"; return line }
-		if (match(line, /^[A-Za-z0-9_.-]+\| TAPU: /)) {
-			cur = substr(line, 1, index(line, "|") - 1); return substr(line, RLENGTH + 1) }
+	# A marker may follow other output on the same line (a tool that printed
+	# no newline): search for it, and take a domU name from the line start.
+	function stream_of(line,   p) {
+		if ((p = index(line, "TAPH: ")) && line !~ /^[A-Za-z0-9_.-]+\| /) { cur = "vm"; return substr(line, p + 6) }
+		if ((p = index(line, "TAP0: ")) && line !~ /^[A-Za-z0-9_.-]+\| /) { cur = "dom0"; return substr(line, p + 6) }
+		if (match(line, /^[A-Za-z0-9_.-]+\| /) && (p = index(line, "TAPU: "))) {
+			cur = substr(line, 1, index(line, "|") - 1); return substr(line, p + 6) }
 		return ""
 	}
 	{
