@@ -1152,17 +1152,16 @@ extern "C" int xb_fe_queue_rq(void* ring, struct xb_fe_hctx* hctx, struct xb_fe_
 	p->failed_op = no_op;
 	xb_fe_glue_rq_start(rq);
 	const Submit s = r->submit(p, &err, hctx);
-	if (s == Submit::queued) {
-		if (last)
-			r->push_and_notify();
+	// publish at the end of a batch, and whenever this request did not go on
+	// the ring: what the batch queued so far must never wait for a next call
+	if (last || s != Submit::queued)
+		r->push_and_notify();
+	if (s == Submit::queued)
 		return XB_FE_QUEUED;
-	}
 	if (s == Submit::done) {
 		xb_fe_glue_rq_end(rq, err);
 		return XB_FE_QUEUED;
 	}
-	if (last)
-		r->push_and_notify();   // what the batch queued so far
 	return s == Submit::busy ? XB_FE_BUSY : XB_FE_RESOURCE;
 }
 
