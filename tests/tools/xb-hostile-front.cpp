@@ -7,8 +7,10 @@
 // frontend keys through /dev/xen/xenbus), and then sends malformed requests,
 // one scenario at a time, with valid reads and writes between them to show the
 // ring still works.  A backend passes when it answers every malformed request
-// with an error status and the request's id, and stops the ring (answers
-// nothing more) when the producer index runs more than a ring ahead.
+// with an error status, the request's id and the op Linux blkfront expects,
+// stops the ring (answers nothing more) when the producer index runs more than
+// a ring ahead, and still closes and reconnects afterwards (a second session
+// then moves the producer index back, which must stop the ring too).
 //
 // Output is TAP: one line per scenario, "1..N" at the end, each line prefixed
 // with --tap-prefix.  The verdict of our core's validator (kmod/core) for each
