@@ -7,11 +7,12 @@
 #   xb_domu_finish        close this domU's TAP stream (kernel log check, plan) and
 #                         print the end marker; for scripts that dom0 destroys
 #                         before they return.  domu-init calls it after the script.
+# polls twice a second: every xenstore access costs dom0 time under TCG
 xb_await() {
 	_i=0
 	while ! xenstore-read "data/xenblk-$1" 2>/dev/null; do
-		_i=$((_i + 1)); [ $_i -le $(( ${2:-120} * 5 )) ] || return 1
-		sleep 0.2
+		_i=$((_i + 1)); [ $_i -le $(( ${2:-120} * 2 )) ] || return 1
+		sleep 0.5
 	done
 }
 xb_flushes() { awk '{print $16}' "/sys/block/${1:-xvda}/stat"; }
