@@ -52,6 +52,8 @@ void xbg_get_params(struct xbg_params *out)
 {
 	kernel_param_lock(THIS_MODULE);
 	strscpy(out->flush_policy, flush_policy ? flush_policy : "", sizeof(out->flush_policy));
+	/* a value written through sysfs ends in a newline */
+	out->flush_policy[strcspn(out->flush_policy, "\n")] = '\0';
 	out->max_queues = max_queues;
 	out->max_ring_order = max_ring_page_order;
 	out->max_indirect_segments = max_indirect_segments;
