@@ -25,7 +25,8 @@ XB_BETYPE=vbd             # xenstore backend type: vbd (kernel backends) or qdis
 [ "${BACK:-}" != qdisk ] || XB_BETYPE=qdisk
 XB_CONSOLE_DIR=/var/log/xen/console
 
-xb_now() { cut -d. -f1 /proc/uptime; }
+# shell builtins only: no child process that could die under us
+xb_now() { read -r _up _rest < /proc/uptime; echo "${_up%%.*}"; }
 xb_disk() { cat /run/xenblk-disk; }
 xb_domid() { cat "/run/xenblk-domid-$1" 2>/dev/null || xl domid "$1" 2>/dev/null; }
 xb_backend_dir() { echo "/local/domain/0/backend/$XB_BETYPE/$(xb_domid "$1")/$XB_DEVID"; }
@@ -117,3 +118,9 @@ xb_disk_flushes() {
 
 # dom0 -> domU signals: a key in the domU's own writable xenstore "data" directory
 xb_tell() { xenstore-write "/local/domain/$(xb_domid "$1")/data/xenblk-$2" "$3"; }
+
+# a kernel-log check that cannot pass vacuously: fails if dmesg itself fails
+xb_klog_clean() {
+	dmesg > /tmp/klog.$$ 2>&1 && [ -s /tmp/klog.$$ ] || { echo "dmesg failed"; return 1; }
+	! grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection' /tmp/klog.$$
+}
