@@ -4,7 +4,9 @@
 #
 # Base images are gzip'd cpio archives cached under build/vm/base/, keyed by a
 # hash of everything that goes into them; a run appends its small overlay archive
-# (the kernel unpacks concatenated archives in order).
+# (the kernel unpacks concatenated archives in order).  A superseded image is
+# never deleted under a run that may be reading it, and builders write under
+# private names, so concurrent runs are safe; make clean removes them all.
 XENVER=4.17
 XEN_TREE=$XENBLK_CACHE/xen-$XENVER
 XEN_DEBS="xen-hypervisor-$XENVER-amd64 xen-utils-$XENVER xen-utils-common xenstore-utils
@@ -54,7 +56,7 @@ dom0_base_image() {
 		_versions busybox-static bash util-linux coreutils; } | sha256sum | cut -c1-16)
 	out=$VM_BASE_DIR/dom0-$kver-$key.gz
 	[ -e "$out" ] && { echo "$out"; return 0; }
-	r=$VM_BASE_DIR/dom0-$kver.root
+	r=$VM_BASE_DIR/dom0-$kver.root.$$
 	initramfs_skel "$r"
 	(cd "$XEN_TREE" && tar cf - --exclude=./usr/share --exclude=./boot --exclude=./xen.elf \
 		--exclude='./usr/lib/xen-*/lib/python*' --exclude='./usr/lib/xen-*/boot' --exclude=./.done .) |
@@ -65,8 +67,8 @@ dom0_base_image() {
 	for b in /bin/bash /usr/bin/flock /usr/bin/stat; do copy_bin "$r" "$b"; done
 	install -D -m 0644 "$(readlink -f /lib/x86_64-linux-gnu/libgcc_s.so.1)" "$r/usr/lib/x86_64-linux-gnu/libgcc_s.so.1"
 	initramfs_modules "$r" "$(kernel_tree "$kver")" "$kver" $DOM0_MODULES
-	mkdir -p "$VM_BASE_DIR"; rm -f "$VM_BASE_DIR"/dom0-"$kver"-*.gz
-	initramfs_pack "$r" "$out.tmp" && mv "$out.tmp" "$out"
+	mkdir -p "$VM_BASE_DIR"
+	initramfs_pack "$r" "$out.$$" && mv "$out.$$" "$out"
 	rm -rf "$r"
 	echo "$out"
 }
@@ -78,14 +80,14 @@ domu_base_image() {
 		_versions busybox-static e2fsprogs fdisk; } | sha256sum | cut -c1-16)
 	out=$VM_BASE_DIR/domu-$kver-$key.gz
 	[ -e "$out" ] && { echo "$out"; return 0; }
-	r=$VM_BASE_DIR/domu-$kver.root
+	r=$VM_BASE_DIR/domu-$kver.root.$$
 	initramfs_skel "$r"
 	for b in $DOMU_TOOLS; do copy_bin "$r" "$b"; done
 	for b in xenstore-read xenstore-write; do copy_bin "$r" "$XEN_TREE/usr/bin/$b" "$XEN_TREE"; done
 	ln -sf mke2fs "$r/usr/sbin/mkfs.ext4"; ln -sf e2fsck "$r/usr/sbin/fsck.ext4"
 	initramfs_modules "$r" "$(kernel_tree "$kver")" "$kver" $DOMU_MODULES
-	mkdir -p "$VM_BASE_DIR"; rm -f "$VM_BASE_DIR"/domu-"$kver"-*.gz
-	initramfs_pack "$r" "$out.tmp" && mv "$out.tmp" "$out"
+	mkdir -p "$VM_BASE_DIR"
+	initramfs_pack "$r" "$out.$$" && mv "$out.$$" "$out"
 	rm -rf "$r"
 	echo "$out"
 }
@@ -100,12 +102,12 @@ qdisk_image() {
 	key=$( { cat "${BASH_SOURCE[0]}"; _versions qemu-system-xen; } | sha256sum | cut -c1-16)
 	out=$VM_BASE_DIR/qdisk-$key.gz
 	[ -e "$out" ] && { echo "$out"; return 0; }
-	r=$VM_BASE_DIR/qdisk.root
+	r=$VM_BASE_DIR/qdisk.root.$$
 	rm -rf "$r"; mkdir -p "$r"
 	copy_bin "$r" "$QEMU_XEN"
 	install -D -m 0644 /usr/share/qemu/keymaps/en-us "$r/usr/share/qemu/keymaps/en-us"
-	mkdir -p "$VM_BASE_DIR"; rm -f "$VM_BASE_DIR"/qdisk-*.gz
-	initramfs_pack "$r" "$out.tmp" && mv "$out.tmp" "$out"
+	mkdir -p "$VM_BASE_DIR"
+	initramfs_pack "$r" "$out.$$" && mv "$out.$$" "$out"
 	rm -rf "$r"
 	echo "$out"
 }
@@ -117,11 +119,11 @@ fio_image() {
 	key=$( { cat "${BASH_SOURCE[0]}"; _versions fio; } | sha256sum | cut -c1-16)
 	out=$VM_BASE_DIR/fio-$key.gz
 	[ -e "$out" ] && { echo "$out"; return 0; }
-	r=$VM_BASE_DIR/fio.root
+	r=$VM_BASE_DIR/fio.root.$$
 	rm -rf "$r"; mkdir -p "$r"
 	copy_bin "$r" /usr/bin/fio
-	mkdir -p "$VM_BASE_DIR"; rm -f "$VM_BASE_DIR"/fio-*.gz
-	initramfs_pack "$r" "$out.tmp" && mv "$out.tmp" "$out"
+	mkdir -p "$VM_BASE_DIR"
+	initramfs_pack "$r" "$out.$$" && mv "$out.$$" "$out"
 	rm -rf "$r"
 	echo "$out"
 }
