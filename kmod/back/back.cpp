@@ -846,6 +846,8 @@ int Ring::work(bool stopping)
 				break;   // requests after a barrier wait for it
 			if (have_parked_) {
 				const Step st = dispatch(parked_);
+				if (st == Step::blocked && barrier_wait_)
+					continue;   // our barrier claimed the gate: drained yet?
 				if (st == Step::blocked)
 					break;
 				if (st == Step::retry) {
