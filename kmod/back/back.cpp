@@ -13,7 +13,7 @@
 #include "kstd.hpp"
 #include "rt_api.h"
 #include "back_api.h"
-#include "selftest.hpp"
+#include "load_check.hpp"
 #include "ring.hpp"
 #include "wire.hpp"
 #include "validate.hpp"
@@ -891,16 +891,8 @@ int Ring::work(bool stopping)
 
 extern "C" int xb_back_module_init(void)
 {
-	const kstd::Errno rc = xb::core_selftest();
-	if (rc != kstd::Errno::ok) {
-		xb_rt_log(XB_LOG_ERR, "protocol core self-check failed (%d); not loading", kstd::to_int(rc));
-		return kstd::to_int(rc);
-	}
-	if (!xb_back_glue_on_xen()) {
-		xb_rt_log(XB_LOG_NOTICE, "not running on Xen; not loading");
-		return kstd::to_int(kstd::Errno::nodev);
-	}
-	return 0;   // the glue registers the xenbus driver
+	// on 0 the glue registers the xenbus driver
+	return xb_load_check(xb_back_glue_on_xen(), "not running on Xen");
 }
 
 extern "C" void xb_back_module_exit(void)

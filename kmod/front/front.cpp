@@ -9,7 +9,7 @@
 #include "kstd.hpp"
 #include "rt_api.h"
 #include "front_api.h"
-#include "selftest.hpp"
+#include "load_check.hpp"
 #include "abi.hpp"
 #include "ring.hpp"
 #include "wire.hpp"
@@ -1076,17 +1076,9 @@ int Device::show_stats(char* buf, unsigned len)
 
 extern "C" int xb_front_module_init(void)
 {
-	// The core runs its self-check first, on every load: a miscompiled core
-	// must never touch a ring.
-	const kstd::Errno rc = xb::core_selftest();
-	if (rc != kstd::Errno::ok) {
-		xb_rt_log(XB_LOG_ERR, "protocol core self-check failed (%d); not loading", kstd::to_int(rc));
-		return kstd::to_int(rc);
-	}
-	if (!xb_front_glue_on_xen()) {
-		xb_rt_log(XB_LOG_NOTICE, "not running on Xen with PV disk devices; not loading");
-		return kstd::to_int(kstd::Errno::nodev);
-	}
+	const int rc = xb_load_check(xb_front_glue_on_xen(), "not running on Xen with PV disk devices");
+	if (rc)
+		return rc;
 	return xb_front_glue_register();
 }
 
