@@ -37,12 +37,11 @@ dom0_main() {
 	echo barrier > /sys/module/xenblk_back/parameters/flush_policy
 	tap_is "flush_policy parameter set" "$(cat /sys/module/xenblk_back/parameters/flush_policy)" barrier
 	tap_ok "second domU created" xb_domu_start dur || return
-	con=$XB_CONSOLE_DIR/guest-dur.log
 	tap_ok "domU wrote its regions" xb_wait_line dur 'DURABILITY-READY' 240 || return
 	be=$(xb_backend_dir dur)
 	tap_is "backend offers barrier" "$(xenstore-read $be/feature-barrier)" 1
 	tap_is "backend offers no flush-cache" "$(xenstore-read $be/feature-flush-cache)" 0
-	fe_flushes=$(sed -n 's/.*DURABILITY-READY flushes=\([0-9]*\).*/\1/p' $con | tr -d '\r')
+	fe_flushes=$(xb_console_value dur "DURABILITY-READY flushes=")
 	tap_is "backend f_req (barriers) equals the domU's flush count" "$(xb_backend_stat dur f_req)" "$fe_flushes"
 	tap_is "device flush count equals the domU's flush count" "$(xb_disk_flushes)" "$fe_flushes"
 	tap_diag "backend wr_req $(xb_backend_stat dur wr_req) wr_sect $(xb_backend_stat dur wr_sect)"
@@ -51,22 +50,15 @@ dom0_main() {
 	tap_ok "backend released the disk" xb_wait_released dur 60
 	tap_ok "null_blk power cycle" xb_nullb_power_cycle
 
-	dd if=/dev/zero of=/tmp/zero bs=4096 count=1 2>/dev/null
 	for r in a:0 b:4096 c:8192; do   # 1 MiB regions at 0, 2 and 4 MiB
-		name=${r%%:*} sector=${r#*:}
-		xb_disk_read "$sector" 2048 /tmp/r
-		want=$(sed -n "s/.*REGION $name \([0-9a-f]*\).*/\1/p" $con | tr -d '\r')
-		kept=0 lost=0
-		for i in $(seq 0 255); do
-			if dd if=/tmp/r bs=4096 skip=$i count=1 2>/dev/null | cmp -s - /tmp/zero; then
-				lost=$((lost + 1)); else kept=$((kept + 1)); fi
-		done
-		tap_diag "region $name: $kept 4 KiB blocks kept, $lost lost"
+		name=${r%%:*}
+		set -- $(xb_region_read "${r#*:}" /tmp/r)
+		tap_diag "region $name: $1 4 KiB blocks kept, $2 lost"
 		if [ "$name" = c ]; then
-			tap_is "region $name written after the last barrier is lost (blocks lost)" "$lost" 256
+			tap_is "region $name written after the last barrier is lost (blocks lost)" "$2" 256
 		else
-			tap_is "region $name completed before the barrier survives intact" \
-				"$(sha256sum < /tmp/r | cut -d' ' -f1)" "$want"
+			want=$(xb_console_value dur "REGION $name")
+			tap_is "region $name completed before the barrier survives intact" "$(sha256sum < /tmp/r | cut -d' ' -f1)" "$want"
 		fi
 	done
 	# every domU is gone: the module unloads and leaves nothing behind

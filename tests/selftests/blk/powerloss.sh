@@ -32,11 +32,10 @@ verify_main() {
 }
 
 dom0_main() {
-	con=$XB_CONSOLE_DIR/guest-domu.log
 	tap_ok "domU wrote its regions" xb_wait_line domu 'POWERLOSS-READY' 240 || return
 	be=$(xb_backend_dir domu)
 	tap_is "backend offers flush-cache on a write-back device" "$(xenstore-read $be/feature-flush-cache)" 1
-	fe_flushes=$(sed -n 's/.*POWERLOSS-READY flushes=\([0-9]*\).*/\1/p' $con | tr -d '\r')
+	fe_flushes=$(xb_console_value domu "POWERLOSS-READY flushes=")
 	tap_is "backend f_req equals the domU's flush count" "$(xb_backend_stat domu f_req)" "$fe_flushes"
 	tap_is "device flush count equals the domU's flush count" "$(xb_disk_flushes)" "$fe_flushes"
 
@@ -44,20 +43,14 @@ dom0_main() {
 	tap_ok "backend released the disk" xb_wait_released domu 60
 	tap_ok "null_blk power cycle" xb_nullb_power_cycle
 
-	dd if=/dev/zero of=/tmp/zero bs=4096 count=1 2>/dev/null
 	for r in a:0 b:4096 c:8192; do   # 1 MiB regions at 0, 2 and 4 MiB
-		name=${r%%:*} sector=${r#*:}
-		xb_disk_read "$sector" 2048 /tmp/r
-		want=$(sed -n "s/.*REGION $name \([0-9a-f]*\).*/\1/p" $con | tr -d '\r')
-		kept=0 lost=0
-		for i in $(seq 0 255); do
-			if dd if=/tmp/r bs=4096 skip=$i count=1 2>/dev/null | cmp -s - /tmp/zero; then
-				lost=$((lost + 1)); else kept=$((kept + 1)); fi
-		done
-		tap_diag "region $name: $kept 4 KiB blocks kept, $lost lost"
+		name=${r%%:*}
+		set -- $(xb_region_read "${r#*:}" /tmp/r)
+		tap_diag "region $name: $1 4 KiB blocks kept, $2 lost"
 		if [ "$name" = c ]; then
-			tap_is "unflushed region $name is lost (blocks lost)" "$lost" 256
+			tap_is "unflushed region $name is lost (blocks lost)" "$2" 256
 		else
+			want=$(xb_console_value domu "REGION $name")
 			tap_is "flushed region $name survives intact" "$(sha256sum < /tmp/r | cut -d' ' -f1)" "$want"
 			echo "$want" > /tmp/want-$name
 		fi
@@ -67,7 +60,7 @@ dom0_main() {
 	tap_ok "second domU started on the same disk" xb_domu_start verify
 	xb_domu_wait_end verify 240
 	for name in a b; do
-		got=$(sed -n "s/.*AFTER $name \([0-9a-f]*\).*/\1/p" $XB_CONSOLE_DIR/guest-verify.log | tr -d '\r')
-		tap_is "second domU reads flushed region $name intact" "$got" "$(cat /tmp/want-$name)"
+		tap_is "second domU reads flushed region $name intact" \
+			"$(xb_console_value verify "AFTER $name")" "$(cat /tmp/want-$name)"
 	done
 }

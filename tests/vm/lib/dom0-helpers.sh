@@ -20,6 +20,9 @@
 #   xb_backend_stat NAME FIELD      backend statistics (rd_req wr_req f_req ds_req oo_req ...)
 #   xb_disk_flushes                 flush requests completed by the backing device
 #   xb_tell NAME KEY VALUE          signal domU NAME (its script waits with xb_await KEY)
+#   xb_console_value NAME KEY       the word after KEY on domU NAME's last console line with it
+#   xb_region_read SECTOR FILE      read 1 MiB of the disk into FILE; prints "KEPT LOST":
+#                                   its 4 KiB blocks holding data / reading back as zeros
 XB_DEVID=51712            # xvda
 XB_BETYPE=vbd             # xenstore backend type: vbd (kernel backends) or qdisk
 [ "${BACK:-}" != qdisk ] || XB_BETYPE=qdisk
@@ -123,4 +126,20 @@ xb_tell() { xenstore-write "/local/domain/$(xb_domid "$1")/data/xenblk-$2" "$3";
 xb_klog_clean() {
 	dmesg > /tmp/klog.$$ 2>&1 && [ -s /tmp/klog.$$ ] || { echo "dmesg failed"; return 1; }
 	! grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection' /tmp/klog.$$
+}
+
+xb_console_value() {
+	tr -d '\r' < "$XB_CONSOLE_DIR/guest-$1.log" | sed -n "s/.*$2 *\([^ ]*\).*/\1/p" | tail -n 1
+}
+
+xb_region_read() {
+	xb_disk_read "$1" 2048 "$2"
+	dd if=/dev/zero of=/tmp/xb-zero bs=4096 count=1 2>/dev/null
+	_k=0 _l=0 _i=0
+	while [ $_i -lt 256 ]; do
+		if dd if="$2" bs=4096 skip=$_i count=1 2>/dev/null | cmp -s - /tmp/xb-zero; then
+			_l=$((_l + 1)); else _k=$((_k + 1)); fi
+		_i=$((_i + 1))
+	done
+	echo "$_k $_l"
 }
