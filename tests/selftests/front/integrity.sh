@@ -6,7 +6,6 @@
 # Ends with mkfs.ext4 + a file copy + fsck on the same disk.
 # vm-options: --disk loop,size=64 --vcpus 2
 # vm-fronts: ours
-# Not yet seen passing: written this session, its runs did not finish on an overloaded host.
 
 domu_main() {
 	region=$((32 * 2048))   # 32 MiB in sectors
