@@ -1,8 +1,14 @@
 # Durability through WRITE_BARRIER only: our backend with flush_policy=barrier
-# offers feature-barrier and no feature-flush-cache, so the stock frontend makes
-# every flush an empty barrier.  On null_blk with a volatile cache, data that
-# completed before a barrier survives a power cycle; data written after the
-# last barrier is lost (the negative control: the backend adds no flush).
+# offers feature-barrier and no feature-flush-cache, so the frontend makes every
+# flush an empty barrier and every FUA write (O_DSYNC + O_DIRECT) a data barrier.
+# On null_blk with a volatile cache, after a power cycle:
+#   B (plain write) and A (plain write + fsync: an empty barrier) survive;
+#   C (plain write after the fsync) survives because D's data barriers first
+#     drain and flush what completed before them;
+#   D (O_DSYNC writes: data barriers, written with FUA) survives with no flush
+#     after it (the stock backend sends no FUA, so there D may be lost);
+#   E (plain write after the last barrier) is lost: the negative control, the
+#     backend adds no flush of its own.
 # The first domU only lets dom0 set the module parameter; the parameter applies
 # at the next connect, so dom0 destroys it and starts a second domU, "dur".
 # vm-options: --disk nullb,size=64,cache=32 --vcpus 2
@@ -17,14 +23,16 @@ domu_main() {
 	fi
 	tap_is "write cache advertised" "$(cat /sys/block/xvda/queue/write_cache)" "write back"
 	tap_is "FUA advertised (barrier mode)" "$(cat /sys/block/xvda/queue/fua)" 1
-	xb_pattern /tmp/a 1048576; xb_pattern /tmp/b 1048576; xb_pattern /tmp/c 1048576
-	# B completes without a flush, then A with one barrier: both were complete
-	# before the barrier; C comes after the last barrier
+	for r in a b c d e; do xb_pattern /tmp/$r 1048576; done
 	dd if=/tmp/b of=/dev/xvda bs=1M seek=2 oflag=direct 2>/dev/null
 	dd if=/tmp/a of=/dev/xvda bs=1M seek=0 oflag=direct conv=fsync 2>/dev/null
 	dd if=/tmp/c of=/dev/xvda bs=1M seek=4 oflag=direct 2>/dev/null
+	# 32 KiB requests: 8 segments, so even the stock frontend can send each FUA
+	# write as one direct data barrier (it cannot send a barrier indirect)
+	tap_ok "O_DSYNC writes of D" xb-dwrite --dsync --bs 32768 /tmp/d /dev/xvda $((6 * 1048576))
+	dd if=/tmp/e of=/dev/xvda bs=1M seek=8 oflag=direct 2>/dev/null
 	tap_is "one fsync gave one flush in the domU" "$(xb_flushes)" 1
-	for r in a b c; do echo "REGION $r $(sha256sum < /tmp/$r | cut -d' ' -f1)"; done
+	for r in a b c d e; do echo "REGION $r $(sha256sum < /tmp/$r | cut -d' ' -f1)"; done
 	xb_domu_finish
 	echo "DURABILITY-READY flushes=$(xb_flushes)"
 	xb_await never 600
@@ -42,24 +50,27 @@ dom0_main() {
 	tap_is "backend offers barrier" "$(xenstore-read $be/feature-barrier)" 1
 	tap_is "backend offers no flush-cache" "$(xenstore-read $be/feature-flush-cache)" 0
 	fe_flushes=$(xb_console_value dur "DURABILITY-READY flushes=")
-	tap_is "backend f_req (barriers) equals the domU's flush count" "$(xb_backend_stat dur f_req)" "$fe_flushes"
-	tap_is "device flush count equals the domU's flush count" "$(xb_disk_flushes)" "$fe_flushes"
-	tap_diag "backend wr_req $(xb_backend_stat dur wr_req) wr_sect $(xb_backend_stat dur wr_sect)"
+	f_req=$(xb_backend_stat dur f_req)
+	# each FUA write of D is one data barrier: 1 MiB in 32 KiB requests
+	tap_is "backend f_req counts the empty barrier and D's 32 data barriers" "$f_req" $((fe_flushes + 32))
+	tap_is "one device flush per barrier, none added" "$(xb_disk_flushes)" "$f_req"
+	tap_diag "backend wr_req $(xb_backend_stat dur wr_req) wr_sect $(xb_backend_stat dur wr_sect) f_req $f_req"
 
 	xb_domu_destroy dur
 	tap_ok "backend released the disk" xb_wait_released dur 60
 	tap_ok "null_blk power cycle" xb_nullb_power_cycle
 
-	for r in a:0 b:4096 c:8192; do   # 1 MiB regions at 0, 2 and 4 MiB
+	for r in a:0 b:4096 c:8192 d:12288 e:16384; do   # 1 MiB regions at 0, 2, 4, 6, 8 MiB
 		name=${r%%:*}
 		set -- $(xb_region_read "${r#*:}" /tmp/r)
 		tap_diag "region $name: $1 4 KiB blocks kept, $2 lost"
-		if [ "$name" = c ]; then
-			tap_is "region $name written after the last barrier is lost (blocks lost)" "$2" 256
-		else
-			want=$(xb_console_value dur "REGION $name")
-			tap_is "region $name completed before the barrier survives intact" "$(sha256sum < /tmp/r | cut -d' ' -f1)" "$want"
-		fi
+		want=$(xb_console_value dur "REGION $name")
+		case $name in
+		e) tap_is "region e written after the last barrier is lost (blocks lost)" "$2" 256 ;;
+		d) tap_is "region d (data barriers, FUA) survives intact" "$(sha256sum < /tmp/r | cut -d' ' -f1)" "$want" ;;
+		c) tap_is "region c (completed before the data barriers) survives intact" "$(sha256sum < /tmp/r | cut -d' ' -f1)" "$want" ;;
+		*) tap_is "region $name completed before the empty barrier survives intact" "$(sha256sum < /tmp/r | cut -d' ' -f1)" "$want" ;;
+		esac
 	done
 	# every domU is gone: the module unloads and leaves nothing behind
 	tap_ok "module unloads once no device is left" rmmod xenblk_back
