@@ -525,6 +525,10 @@ long long Device::stat(const char* which)
 		return sec(StatOp::read);
 	if (streq(which, "wr_sect"))
 		return sec(StatOp::write) + sec(StatOp::barrier);
+	if (streq(which, "br_waits"))
+		return static_cast<long long>(s.barrier_waits);
+	if (streq(which, "br_waited"))
+		return static_cast<long long>(s.barrier_waited);
 	if (streq(which, "bad_req"))
 		return static_cast<long long>(s.bad_requests);
 	if (streq(which, "err_req")) {
@@ -636,6 +640,16 @@ Ring::Step Ring::dispatch(const Request& req)
 		if (!dev_->gate.try_begin(index_))
 			return Step::blocked;     // another ring's barrier first
 		barrier_wait_ = true;         // parked_ holds it until every ring drained
+		// evidence of cross-ring ordering: what the barrier has to wait for
+		// on the other rings (a snapshot; no new request starts there now)
+		u64 others = 0;
+		for (u32 q = 0; q < dev_->nr_rings(); q++)
+			if (q != index_)
+				others += dev_->gate.inflight(q);
+		if (others) {
+			stats.barrier_waits++;
+			stats.barrier_waited += others;
+		}
 		return Step::blocked;
 	}
 

@@ -29,6 +29,7 @@
 #include <xen/page.h>
 
 #include "back_api.h"
+#include "../rt/rt_api.h"
 
 /* ---- module parameters (read at each probe / connect) ---- */
 
@@ -256,11 +257,14 @@ XBG_STAT(rd_sect);
 XBG_STAT(wr_sect);
 XBG_STAT(bad_req);
 XBG_STAT(err_req);
+XBG_STAT(br_waits);
+XBG_STAT(br_waited);
 
 static struct attribute *xbg_stat_attrs[] = {
 	&xbg_attr_oo_req.attr, &xbg_attr_rd_req.attr, &xbg_attr_wr_req.attr,
 	&xbg_attr_f_req.attr, &xbg_attr_ds_req.attr, &xbg_attr_rd_sect.attr,
 	&xbg_attr_wr_sect.attr, &xbg_attr_bad_req.attr, &xbg_attr_err_req.attr,
+	&xbg_attr_br_waits.attr, &xbg_attr_br_waited.attr,
 	NULL,
 };
 
@@ -376,6 +380,7 @@ static void xbg_unmap(struct xbg_ring *r, struct page **pages, grant_handle_t *h
 		pr_err("xenblk-back: grant unmap failed (%d); %u pages not reused\n", err, k);
 		return;
 	}
+	xb_rt_count_grants(-(long)k);
 	gnttab_page_cache_put(&r->cache, pages, k);
 }
 
@@ -401,10 +406,12 @@ static int xbg_map(struct xbg_ring *r, const unsigned int *grefs, unsigned int n
 				  r->gd->xd->otherend_id);
 	err = gnttab_map_refs(r->map, NULL, pages, n);
 	for (i = 0; i < n; i++) {
-		if (!err && r->map[i].status == GNTST_okay)
+		if (!err && r->map[i].status == GNTST_okay) {
 			handles[i] = r->map[i].handle;
-		else
+			xb_rt_count_grants(1);
+		} else {
 			bad = 1;
+		}
 	}
 	if (!bad)
 		return 0;
@@ -466,6 +473,12 @@ static void xbg_end_io(struct bio *bio)
 	atomic_dec(&r->bios);
 }
 
+static void xbg_io_free(struct xbg_io *io)
+{
+	xb_rt_count_objects(-1);
+	kfree(io);
+}
+
 static struct xbg_io *xbg_io_alloc(struct xbg_ring *r, void *cookie, unsigned int n)
 {
 	struct xbg_io *io = kzalloc(sizeof(*io) + n * (sizeof(struct page *) + sizeof(grant_handle_t)),
@@ -473,6 +486,7 @@ static struct xbg_io *xbg_io_alloc(struct xbg_ring *r, void *cookie, unsigned in
 
 	if (!io)
 		return NULL;
+	xb_rt_count_objects(1);
 	io->r = r;
 	io->cookie = cookie;
 	io->n = n;
@@ -500,7 +514,7 @@ int xbg_io_submit(struct xbg_ring *r, void *cookie, int op, unsigned int flags,
 		grefs[i] = segs[i].gref;
 	err = xbg_map(r, grefs, n, op != XBG_IO_READ, io->pages, io->handles);
 	if (err) {
-		kfree(io);
+		xbg_io_free(io);
 		return err;
 	}
 	switch (op) {
@@ -524,7 +538,7 @@ int xbg_io_submit(struct xbg_ring *r, void *cookie, int op, unsigned int flags,
 		if (bio_add_page(bio, io->pages[i], segs[i].len, segs[i].offset) != segs[i].len) {
 			bio_put(bio);
 			xbg_unmap(r, io->pages, io->handles, n);
-			kfree(io);
+			xbg_io_free(io);
 			return -EIO;
 		}
 	}
@@ -567,7 +581,7 @@ unsigned int xbg_ring_reap(struct xbg_ring *r, void **cookies, int *errs, unsign
 		cookies[k] = io->cookie;
 		errs[k] = io->err;
 		k++;
-		kfree(io);
+		xbg_io_free(io);
 	}
 	return k;
 }
@@ -632,6 +646,7 @@ struct xbg_ring *xbg_ring_create(struct xbg_dev *gd, void *cpp_ring, unsigned in
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return NULL;
+	xb_rt_count_objects(1);
 	r->gd = gd;
 	r->cpp = cpp_ring;
 	r->index = index;
@@ -698,6 +713,7 @@ void xbg_ring_free(struct xbg_ring *r)
 	kvfree(r->map);
 	kvfree(r->unmap);
 	kfree(r);
+	xb_rt_count_objects(-1);
 }
 
 void xbg_ring_kick(struct xbg_ring *r)
@@ -737,6 +753,7 @@ static int xbg_probe(struct xenbus_device *xd, const struct xenbus_device_id *id
 
 	if (!gd)
 		return -ENOMEM;
+	xb_rt_count_objects(1);
 	gd->xd = xd;
 	mutex_init(&gd->lock);
 	dev_set_drvdata(&xd->dev, gd);
@@ -744,6 +761,7 @@ static int xbg_probe(struct xenbus_device *xd, const struct xenbus_device_id *id
 	if (!gd->cpp) {
 		dev_set_drvdata(&xd->dev, NULL);
 		kfree(gd);
+		xb_rt_count_objects(-1);
 		return -ENOMEM;
 	}
 	err = xenbus_watch_pathfmt(xd, &gd->watch, NULL, xbg_hotplug_cb, "%s/%s",
@@ -763,6 +781,7 @@ fail:
 	xb_back_dev_remove(gd->cpp);
 	dev_set_drvdata(&xd->dev, NULL);
 	kfree(gd);
+	xb_rt_count_objects(-1);
 	return err;
 }
 
@@ -780,6 +799,7 @@ static void xbg_remove(struct xenbus_device *xd)
 	xb_back_dev_remove(gd->cpp);
 	dev_set_drvdata(&xd->dev, NULL);
 	kfree(gd);
+	xb_rt_count_objects(-1);
 }
 
 static void xbg_frontend_changed(struct xenbus_device *xd, enum xenbus_state state)
@@ -808,11 +828,18 @@ static int __init xb_back_init(void)
 
 	if (err)
 		return err;
-	return xenbus_register_backend(&xbg_driver);
+	err = xenbus_register_backend(&xbg_driver);
+	if (err) {
+		xb_back_module_exit();
+		return err;
+	}
+	xb_rt_debugfs_init();
+	return 0;
 }
 
 static void __exit xb_back_exit(void)
 {
+	xb_rt_debugfs_exit();
 	xenbus_unregister_driver(&xbg_driver);
 	xb_back_module_exit();
 }

@@ -50,6 +50,8 @@ struct RingStats {
 	kstd::u64 bad_requests;     // backend: rejected by validation; frontend: bad responses
 	kstd::u64 fallbacks;        // frontend: flush-mode downgrades; backend: features withdrawn
 	kstd::u64 out_of_resources; // backend: oo_req (waited for memory or grants)
+	kstd::u64 barrier_waits;    // backend: barriers that found requests in flight on other rings
+	kstd::u64 barrier_waited;   // backend: those requests, summed (each completed before the barrier)
 
 	void complete(StatOp o, kstd::u64 sectors, kstd::s16 status, kstd::u64 latency_ns)
 	{
@@ -81,6 +83,8 @@ struct DeviceStats : RingStats {
 		bad_requests += r.bad_requests;
 		fallbacks += r.fallbacks;
 		out_of_resources += r.out_of_resources;
+		barrier_waits += r.barrier_waits;
+		barrier_waited += r.barrier_waited;
 	}
 };
 

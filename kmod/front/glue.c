@@ -25,6 +25,7 @@
 #include <xen/platform_pci.h>
 
 #include "front_api.h"
+#include "../rt/rt_api.h"
 
 struct xb_fe_dev {
 	struct xenbus_device *xbdev;
@@ -289,12 +290,19 @@ void xb_fe_glue_notify(int irq)
 
 int xb_fe_glue_grant(struct xb_fe_dev *gd, unsigned long long pfn, int readonly)
 {
-	return gnttab_grant_foreign_access(gd->xbdev->otherend_id, pfn_to_gfn(pfn), readonly);
+	int ref = gnttab_grant_foreign_access(gd->xbdev->otherend_id, pfn_to_gfn(pfn), readonly);
+
+	if (ref >= 0)
+		xb_rt_count_grants(1);
+	return ref;
 }
 
 int xb_fe_glue_end_grant(unsigned int ref)
 {
-	return gnttab_try_end_foreign_access(ref) ? 1 : 0;
+	if (!gnttab_try_end_foreign_access(ref))
+		return 0;
+	xb_rt_count_grants(-1);
+	return 1;
 }
 
 void *xb_fe_glue_page_alloc_nowait(unsigned long long *pfn)
@@ -682,11 +690,16 @@ void xb_front_glue_unregister(void)
 
 static int __init xb_front_init(void)
 {
-	return xb_front_module_init();
+	int err = xb_front_module_init();
+
+	if (!err)
+		xb_rt_debugfs_init();
+	return err;
 }
 
 static void __exit xb_front_exit(void)
 {
+	xb_rt_debugfs_exit();
 	xb_front_module_exit();
 }
 

@@ -27,6 +27,17 @@ void *xb_rt_alloc(__SIZE_TYPE__ size);
 void *xb_rt_alloc_nowait(__SIZE_TYPE__ size);
 void xb_rt_free(void *p);
 
+/*
+ * Live-object accounting for leak checks: allocations through xb_rt_alloc*
+ * count themselves; glue code counts the objects it allocates itself and the
+ * foreign grants it has mapped.  Shown read-only in debugfs as
+ * <module>/objects and <module>/grants (xb_rt_debugfs_init at module load).
+ */
+void xb_rt_count_objects(long delta);
+void xb_rt_count_grants(long delta);
+void xb_rt_debugfs_init(void);
+void xb_rt_debugfs_exit(void);
+
 /* Logs "<module>: <message>" at the given level (a newline is added). */
 void xb_rt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -27,7 +27,7 @@ domu_main() {
 	tap_ok "xen-evtchn and xen-gntalloc load" modprobe -a xen-evtchn xen-gntalloc || return
 	# our backend must answer exactly as the core's validation rules say
 	strict=; [ "$BACK" = ours ] && strict=--strict
-	xb-hostile-front --hold hostile-go --timeout 5 $strict 2>&1 | tee /tmp/hostile.out
+	xb-hostile-front --hold hostile-go --hold-timeout 400 --timeout 5 $strict 2>&1 | tee /tmp/hostile.out
 	# the tool's TAP lines, renumbered into this domU's stream
 	while IFS= read -r l; do
 		case $l in

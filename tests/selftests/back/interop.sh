@@ -3,6 +3,7 @@
 # mkfs.ext4 + fsck, and dom0 checks of the keys, sysfs files and counters.
 # vm-options: --disk loop,size=64 --vcpus 2
 # vm-backends: ours
+# vm-fronts: stock
 
 domu_main() {
 	# 8 MiB in 1 MiB requests (more than 11 segments: indirect), read back

@@ -1,0 +1,68 @@
+# Cross-ring ordering of barriers: our backend in barrier-only mode
+# (flush_policy=barrier), two rings, a writer pinned to each vCPU (so each ring
+# has writes in flight) while a third loop fsyncs (each fsync is an empty
+# WRITE_BARRIER on the ring of its vCPU).  The backend's counters br_waits /
+# br_waited show barriers that arrived while other rings had requests in
+# flight and waited for them; every region reads back as written.
+# The first domU only lets dom0 set the module parameter, which applies at the
+# next connect: dom0 destroys it and starts a second domU, "ord".
+# vm-options: --disk nullb,size=64,cache=32 --vcpus 2
+# vm-backends: ours
+# vm-fronts: stock
+
+domu_main() {
+	if [ "$XB_NAME" != ord ]; then
+		echo "FIRST-UP"
+		xb_domu_finish
+		xb_await never 600   # dom0 destroys this domain
+		return
+	fi
+	tap_is "two queues" "$(ls /sys/block/xvda/mq | wc -l)" 2
+	tap_is "barrier mode (FUA advertised)" "$(cat /sys/block/xvda/queue/fua)" 1
+	for c in 0 1; do xb_pattern /tmp/w$c 262144; done
+	xb_pattern /tmp/s 4096
+	for c in 0 1; do
+		taskset -c $c sh -c "i=0; while [ \$i -lt 40 ]; do
+			dd if=/tmp/w$c of=/dev/xvda bs=256k seek=\$(( $c * 64 + i % 32 )) oflag=direct 2>/dev/null || exit 1
+			i=\$((i + 1)); done" &
+	done
+	f0=$(xb_flushes)
+	i=0
+	while [ $i -lt 20 ]; do
+		taskset -c $((i % 2)) dd if=/tmp/s of=/dev/xvda bs=4k seek=$((8192 + i)) oflag=direct conv=fsync 2>/dev/null
+		i=$((i + 1))
+	done
+	wait
+	fs=$(( $(xb_flushes) - f0 ))
+	tap_is "20 fsyncs gave 20 flushes" "$fs" 20
+	bad=0
+	for c in 0 1; do
+		for k in $(seq 0 31); do
+			dd if=/dev/xvda of=/tmp/rb bs=256k count=1 skip=$((c * 64 + k)) iflag=direct 2>/dev/null
+			cmp -s /tmp/rb /tmp/w$c || bad=$((bad + 1))
+		done
+	done
+	tap_is "every region of both writers reads back" "$bad" 0
+	echo "ORD-DONE flushes=$(xb_flushes)"
+	tap_ok "dom0 has read the counters" xb_await checked 120
+}
+
+dom0_main() {
+	tap_ok "first domU is up" xb_wait_line domu 'FIRST-UP' 240 || return
+	xb_domu_destroy domu
+	tap_ok "backend released the disk" xb_wait_released domu 60
+	echo barrier > /sys/module/xenblk_back/parameters/flush_policy
+	tap_ok "second domU created" xb_domu_start ord || return
+	tap_ok "domU finished its I/O" xb_wait_line ord 'ORD-DONE' 300 || return
+	be=$(xb_backend_dir ord)
+	tap_is "backend offers barrier only" "$(xenstore-read $be/feature-barrier) $(xenstore-read $be/feature-flush-cache)" "1 0"
+	tap_is "two rings connected" "$(xenstore-read $(xb_frontend_dir ord)/multi-queue-num-queues)" 2
+	waits=$(xb_backend_stat ord br_waits) waited=$(xb_backend_stat ord br_waited)
+	tap_diag "f_req $(xb_backend_stat ord f_req), br_waits $waits, br_waited $waited"
+	tap_ok "barriers waited for requests in flight on the other ring ($waits barriers, $waited requests)" \
+		test "$waits" -ge 1 -a "$waited" -ge "$waits"
+	tap_is "backend f_req equals the domU's flush count" "$(xb_backend_stat ord f_req)" \
+		"$(xb_console_value ord 'ORD-DONE flushes=')"
+	tap_is "no request refused or failed" "$(xb_backend_stat ord bad_req) $(xb_backend_stat ord err_req)" "0 0"
+	xb_tell ord checked 1
+}
