@@ -636,6 +636,17 @@ Ring::Step Ring::dispatch(const Request& req)
 		return Step::done;
 	}
 
+	// refuse_ops (tests of frontends' fallbacks): answer as a device that
+	// cannot do the operation would, without doing it
+	if (rsp_op < 32 && (xbg_refuse_ops() & (1u << rsp_op)) &&
+	    (rsp_op == BLKIF_OP_FLUSH_DISKCACHE || rsp_op == BLKIF_OP_WRITE_BARRIER ||
+	     rsp_op == BLKIF_OP_DISCARD)) {
+		dev_->withdraw(rsp_op);
+		stats.complete(stat_of(rsp_op), 0, BLKIF_RSP_EOPNOTSUPP, 0);
+		respond(req.id, rsp_op, BLKIF_RSP_EOPNOTSUPP);
+		return Step::done;
+	}
+
 	if (req.op == BLKIF_OP_WRITE_BARRIER) {
 		if (!dev_->gate.try_begin(index_))
 			return Step::blocked;     // another ring's barrier first

@@ -105,6 +105,8 @@ int xb_back_ring_work(void *ring, int stopping);
 /* ---- C++ -> C glue ---- */
 int xb_back_glue_on_xen(void);         /* 1: running in a Xen domain (dom0 or driver domain) */
 void xbg_get_params(struct xbg_params *out);
+/* test knob: blkif operations (bit 1 << op) to answer with EOPNOTSUPP */
+unsigned int xbg_refuse_ops(void);
 unsigned long long xbg_now_ns(void);
 
 /* xenstore: our directory and the frontend's; 1 if present */

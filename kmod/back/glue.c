@@ -49,6 +49,15 @@ static bool discard = true;
 module_param(discard, bool, 0644);
 MODULE_PARM_DESC(discard, "offer discard when the device supports it");
 
+static unsigned int refuse_ops;
+module_param(refuse_ops, uint, 0644);
+MODULE_PARM_DESC(refuse_ops, "for testing frontends: bitmask of blkif operations (1 << op: 4 barrier, 8 flush, 32 discard) answered with EOPNOTSUPP as by a device that lost the capability (at once)");
+
+unsigned int xbg_refuse_ops(void)
+{
+	return READ_ONCE(refuse_ops);
+}
+
 void xbg_get_params(struct xbg_params *out)
 {
 	kernel_param_lock(THIS_MODULE);

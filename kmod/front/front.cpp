@@ -110,6 +110,7 @@ struct Pdu {
 	u8 failed_op;      // flush or barrier operation the backend refused
 	bool reissue;      // plan again in the new flush mode
 	bool held;         // a page is still mapped by the backend: never complete
+	bool saved;        // on the resume list (once, however many ring slots it had)
 };
 
 // One blkif request in flight, by ring id.
@@ -172,6 +173,10 @@ public:
 	void stats_into(DeviceStats* out);
 	void count_fallback();
 	void fail_all();   // the device is broken: fail every request in flight
+	// resume: unbind, forget the old ring and its grants, put each block
+	// request that was in flight on *saved (once); the object stays, so
+	// that blk-mq's hctx keeps pointing at it, and setup() runs again
+	void suspend(Pdu** saved);
 
 private:
 	Submit submit_locked(Pdu* p, int* err);
@@ -217,6 +222,7 @@ public:
 	int probe();
 	void backend_changed(int state);
 	void remove();
+	int resume();
 	void work();
 	Ring* ring(u32 i) { return i < nr_rings_ ? rings_[i].get() : nullptr; }
 	int show_stats(char* buf, unsigned len);
@@ -236,6 +242,9 @@ public:
 private:
 	int talk_to_backend();
 	int connect();
+	int resume_connect(const KeySource& backend);
+	void fail_saved();
+	bool hold_for_resume(Pdu* p);
 	void close();
 	void free_rings();
 	void reissue(Pdu* p);
@@ -263,6 +272,10 @@ private:
 	// re-issue list (rare path)
 	LockHolder reissue_lock_;
 	Pdu* reissue_head_ = nullptr;
+	// resume (xl restore, migration): requests held until the new rings run
+	bool resuming_ = false;
+	Pdu* saved_ = nullptr;          // under reissue_lock_
+	u64 resume_sectors_ = 0;
 	u64 fallbacks_ = 0;
 	bool logged_nomode_ = false;
 	bool logged_broken_ = false;
@@ -278,7 +291,7 @@ int Ring::setup(u32 ring_order, Abi abi, u32 max_pieces)
 	int err;
 
 	abi_ = abi;
-	if (!lock_.init())
+	if (!lock_.get() && !lock_.init())   // kept across a resume
 		return to_int(Errno::nomem);
 	nr_pages_ = 1u << ring_order;
 	err = xb_fe_glue_ring_setup(dev_->gd(), nr_pages_, &shared_, grefs_);
@@ -323,6 +336,38 @@ void Ring::teardown()
 				xb_fe_glue_rq_end(p->rq, p->err);
 			p = n;
 		}
+	}
+	if (nr_pages_)
+		xb_fe_glue_ring_teardown(&shared_, nr_pages_, grefs_);
+	nr_pages_ = 0;
+	shared_ = nullptr;
+}
+
+void Ring::suspend(Pdu** saved)
+{
+	if (irq_ > 0 || port_)
+		xb_fe_glue_evtchn_unbind(dev_->gd(), this, port_, irq_);
+	irq_ = 0;
+	port_ = 0;
+	if (shadow_) {
+		Guard g(lock_.get());
+		for (u32 id = 0; id < ring_.size(); id++) {
+			Shadow& s = shadow_[id];
+			Pdu* p = s.pdu;
+			if (!p)
+				continue;
+			// the restored domain's grant table is new: these end at once
+			if (!end_grants(s))
+				p->held = true;
+			if (!p->saved) {
+				p->saved = true;
+				p->next = *saved;
+				*saved = p;
+			}
+			release_shadow(id);
+		}
+		stats_.in_flight = 0;
+		push_pending_ = false;
 	}
 	if (nr_pages_)
 		xb_fe_glue_ring_teardown(&shared_, nr_pages_, grefs_);
@@ -778,24 +823,40 @@ int Device::talk_to_backend()
 	FrontQueue fq[16];
 	int err;
 
-	free_rings();
+	// resuming with a disk: blk-mq's hardware queues point at our Ring
+	// objects, so the same rings are set up again, as many as before
+	const bool keep = resuming_ && disk_ && rings_ && nr_rings_;
+	FrontendLimits lim = lim_;
+	if (keep)
+		lim.max_queues = nr_rings_;
+	else
+		free_rings();
 	cfg_ = NegotiatedConfig();
-	err = frontend_negotiate_transport(backend, lim_, &cfg_);
+	err = frontend_negotiate_transport(backend, lim, &cfg_);
 	if (err) {
 		xb_fe_glue_fatal(gd_, err, "reading the backend's transport keys");
 		return err;
 	}
 	if (cfg_.nr_queues > kstd::array_size(fq))
 		cfg_.nr_queues = kstd::array_size(fq);
-	rings_.reset(new (std::nothrow) unique_ptr<Ring>[cfg_.nr_queues]);
-	if (!rings_)
-		return to_int(Errno::nomem);
-	nr_rings_ = cfg_.nr_queues;
+	if (keep && cfg_.nr_queues != nr_rings_) {
+		xb_rt_log(XB_LOG_ERR, "%s: after the restore the backend offers %u queue(s), the disk has %u: cannot resume",
+			  name_, cfg_.nr_queues, nr_rings_);
+		xb_fe_glue_fatal(gd_, to_int(Errno::inval), "resuming with fewer queues");
+		return to_int(Errno::inval);
+	}
+	if (!keep) {
+		rings_.reset(new (std::nothrow) unique_ptr<Ring>[cfg_.nr_queues]);
+		if (!rings_)
+			return to_int(Errno::nomem);
+		nr_rings_ = cfg_.nr_queues;
+	}
 	// planning scratch: the most segments a block request may have
 	const u32 max_pieces = lim_.max_indirect_segments > blkif_max_direct_segs
 		? lim_.max_indirect_segments : blkif_max_direct_segs;
 	for (u32 q = 0; q < nr_rings_; q++) {
-		rings_[q].reset(new (std::nothrow) Ring(this, q));
+		if (!keep)
+			rings_[q].reset(new (std::nothrow) Ring(this, q));
 		if (!rings_[q]) {
 			err = to_int(Errno::nomem);
 			break;
@@ -809,7 +870,11 @@ int Device::talk_to_backend()
 		err = frontend_publish(cfg_, span<const FrontQueue>(fq, nr_rings_), sink);
 	if (err) {
 		xb_fe_glue_fatal(gd_, err, "setting up the rings");
-		free_rings();
+		if (keep)
+			for (u32 q = 0; q < nr_rings_; q++)
+				rings_[q]->teardown();
+		else
+			free_rings();
 		return err;
 	}
 	rings_up_ = true;
@@ -825,6 +890,8 @@ int Device::connect()
 	xb_fe_disk_params p = {};
 	int err;
 
+	if (disk_ && resuming_)
+		return resume_connect(backend);
 	if (disk_) {
 		// the backend re-announces Connected after a resize
 		u64 sectors;
@@ -885,6 +952,120 @@ int Device::connect()
 	return xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
 }
 
+// The domain was restored (or migrated): the backend is a new one and the old
+// rings, grants and event channels are gone.  Requests in flight are kept and
+// requeued once the new rings are connected (resume_connect), flushes and FUA
+// writes included, planned again under the flush mode the new backend offers.
+int Device::resume()
+{
+	xb_rt_log(XB_LOG_INFO, "%s: resuming: reconnecting to the backend", name_);
+	kstd::write_once(resuming_, true);
+	if (disk_)
+		xb_fe_glue_disk_quiesce(gd_);   // no queue_rq until the new rings run
+	xb_fe_glue_flush_work(gd_);         // pending re-issues move to saved_
+	Pdu* saved = nullptr;
+	for (u32 q = 0; q < nr_rings_; q++)
+		if (rings_[q])
+			rings_[q]->suspend(&saved);
+	{
+		Guard g(reissue_lock_.get());
+		while (saved) {
+			Pdu* p = saved;
+			saved = p->next;
+			p->next = saved_;
+			saved_ = p;
+		}
+	}
+	rings_up_ = false;
+	resume_sectors_ = cfg_.sectors;
+	if (!disk_) {   // never connected: start over as after a probe
+		kstd::write_once(resuming_, false);
+		free_rings();
+	}
+	// the backend answers our Initialising with InitWait: talk_to_backend()
+	return xb_fe_glue_switch_state(gd_, XB_FE_INITIALISING);
+}
+
+int Device::resume_connect(const KeySource& backend)
+{
+	int err = frontend_negotiate_device(backend, lim_, &cfg_);
+	if (err) {
+		xb_fe_glue_fatal(gd_, err, "reading the backend's device keys after a restore");
+		set_broken();
+		kstd::write_once(resuming_, false);
+		fail_saved();
+		xb_fe_glue_disk_unquiesce(gd_);
+		return err;
+	}
+	if (cfg_.sectors != resume_sectors_) {
+		xb_rt_log(XB_LOG_NOTICE, "%s: new size %llu sectors", name_,
+			  static_cast<unsigned long long>(cfg_.sectors));
+		xb_fe_glue_disk_set_capacity(gd_, cfg_.sectors);
+	}
+	// the new backend may offer another flush mode: queue flags first
+	xb_fe_glue_disk_set_cache(gd_, cfg_.write_cache, cfg_.fua);
+	kstd::write_once(flush_mode_, static_cast<u8>(cfg_.flush));
+	kstd::write_once(write_cache_, cfg_.write_cache);
+	if (kstd::read_once(discard_on_) && !cfg_.discard) {
+		kstd::write_once(discard_on_, false);
+		xb_fe_glue_disk_disable_discard(gd_);
+	}
+	kstd::write_once(broken_, false);
+	kstd::write_once(closing_, false);
+	rings_up_ = true;
+	err = xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
+
+	Pdu* list;
+	{
+		Guard g(reissue_lock_.get());
+		list = saved_;
+		saved_ = nullptr;
+		kstd::write_once(resuming_, false);
+	}
+	u32 n = 0;
+	while (list) {
+		Pdu* p = list;
+		list = p->next;
+		if (p->held)
+			continue;   // a page the old backend may still own: never again
+		xb_fe_glue_rq_requeue(p->rq);
+		n++;
+	}
+	xb_fe_glue_disk_unquiesce(gd_);
+	xb_fe_glue_kick_requeue(gd_);
+	xb_rt_log(XB_LOG_INFO, "%s: resumed: %u ring(s) of %u page(s), flush mode %s, %u request(s) re-issued",
+		  name_, nr_rings_, 1u << cfg_.ring_order, flush_mode_name(cfg_.flush), n);
+	return err;
+}
+
+// A re-issue while a resume is under way waits for the new rings.
+bool Device::hold_for_resume(Pdu* p)
+{
+	Guard g(reissue_lock_.get());
+	if (!resuming_)
+		return false;
+	p->next = saved_;
+	saved_ = p;
+	return true;
+}
+
+// Requests held for a resume that cannot happen: I/O error, never success.
+void Device::fail_saved()
+{
+	Pdu* list;
+	{
+		Guard g(reissue_lock_.get());
+		list = saved_;
+		saved_ = nullptr;
+	}
+	while (list) {
+		Pdu* p = list;
+		list = p->next;
+		if (!p->held)
+			xb_fe_glue_rq_end(p->rq, to_int(Errno::io));
+	}
+}
+
 void Device::free_rings()
 {
 	rings_.reset();
@@ -895,6 +1076,11 @@ void Device::free_rings()
 void Device::close()
 {
 	kstd::write_once(closing_, true);
+	if (kstd::read_once(resuming_)) {   // the backend went away during a resume
+		kstd::write_once(resuming_, false);
+		fail_saved();
+		xb_fe_glue_disk_unquiesce(gd_);
+	}
 	if (disk_)
 		xb_fe_glue_disk_del(gd_);   // in-flight I/O drains through the rings
 	xb_fe_glue_flush_work(gd_);
@@ -956,6 +1142,8 @@ void Device::queue_reissue(Pdu* list)
 
 void Device::reissue(Pdu* p)
 {
+	if (hold_for_resume(p))   // planned again under the restored backend's mode
+		return;
 	const FlushDowngrade d = apply_flush_downgrade(&cfg_, p->failed_op);
 
 	if (d.changed()) {
@@ -981,6 +1169,8 @@ void Device::reissue(Pdu* p)
 	}
 	for (;;) {
 		int err = 0;
+		if (hold_for_resume(p))
+			return;
 		if (closing() || broken()) {
 			xb_fe_glue_rq_end(p->rq, to_int(Errno::io));
 			return;
@@ -1104,6 +1294,11 @@ extern "C" void xb_fe_remove(void* dev)
 	Device* d = static_cast<Device*>(dev);
 	d->remove();
 	delete d;
+}
+
+extern "C" int xb_fe_resume(void* dev)
+{
+	return static_cast<Device*>(dev)->resume();
 }
 
 extern "C" void xb_fe_backend_changed(void* dev, int state)

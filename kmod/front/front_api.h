@@ -82,6 +82,8 @@ int xb_front_module_init(void);
 void xb_front_module_exit(void);
 void *xb_fe_probe(struct xb_fe_dev *gd);            /* C++ device or NULL */
 void xb_fe_remove(void *dev);
+/* the domain was restored or migrated: drop the rings, keep the requests */
+int xb_fe_resume(void *dev);
 void xb_fe_backend_changed(void *dev, int backend_state);
 void xb_fe_work(void *dev);                         /* process context */
 void *xb_fe_ring_ctx(void *dev, unsigned int queue);
@@ -154,6 +156,12 @@ void xb_fe_glue_disk_set_capacity(struct xb_fe_dev *gd, unsigned long long secto
 void xb_fe_glue_disk_set_cache(struct xb_fe_dev *gd, int write_cache, int fua);
 void xb_fe_glue_disk_disable_discard(struct xb_fe_dev *gd);
 void xb_fe_glue_kick(struct xb_fe_dev *gd);            /* restart stopped hw queues */
+/* resume: no queue_rq runs between quiesce and unquiesce; requeue hands a
+ * started request back to blk-mq, kick_requeue runs what was handed back */
+void xb_fe_glue_disk_quiesce(struct xb_fe_dev *gd);
+void xb_fe_glue_disk_unquiesce(struct xb_fe_dev *gd);
+void xb_fe_glue_rq_requeue(struct xb_fe_rq *rq);
+void xb_fe_glue_kick_requeue(struct xb_fe_dev *gd);
 /* stop one hw queue (under the ring lock, so that a completion cannot slip by) */
 void xb_fe_glue_stop_queue(struct xb_fe_hctx *hctx);
 void xb_fe_glue_schedule_work(struct xb_fe_dev *gd);

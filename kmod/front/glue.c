@@ -603,6 +603,31 @@ void xb_fe_glue_kick(struct xb_fe_dev *gd)
 		blk_mq_start_stopped_hw_queues(gd->gd->queue, true);
 }
 
+void xb_fe_glue_disk_quiesce(struct xb_fe_dev *gd)
+{
+	if (gd->gd)
+		blk_mq_quiesce_queue(gd->gd->queue);
+}
+
+void xb_fe_glue_disk_unquiesce(struct xb_fe_dev *gd)
+{
+	if (gd->gd)
+		blk_mq_unquiesce_queue(gd->gd->queue);
+}
+
+void xb_fe_glue_rq_requeue(struct xb_fe_rq *xrq)
+{
+	blk_mq_requeue_request((struct request *)xrq, false);
+}
+
+void xb_fe_glue_kick_requeue(struct xb_fe_dev *gd)
+{
+	if (gd->gd) {
+		blk_mq_start_stopped_hw_queues(gd->gd->queue, true);
+		blk_mq_kick_requeue_list(gd->gd->queue);
+	}
+}
+
 static void xb_fe_workfn(struct work_struct *w)
 {
 	struct xb_fe_dev *gd = container_of(w, struct xb_fe_dev, work);
@@ -647,6 +672,14 @@ static void xb_fe_xb_remove(struct xenbus_device *xbdev)
 	kfree(gd);
 }
 
+/* after a restore or migration: the old rings are gone, connect again */
+static int xb_fe_xb_resume(struct xenbus_device *xbdev)
+{
+	struct xb_fe_dev *gd = dev_get_drvdata(&xbdev->dev);
+
+	return gd ? xb_fe_resume(gd->cxx) : 0;
+}
+
 static void xb_fe_xb_otherend_changed(struct xenbus_device *xbdev, enum xenbus_state state)
 {
 	struct xb_fe_dev *gd = dev_get_drvdata(&xbdev->dev);
@@ -664,6 +697,7 @@ static struct xenbus_driver xb_fe_driver = {
 	.ids = xb_fe_ids,
 	.probe = xb_fe_xb_probe,
 	.remove = xb_fe_xb_remove,
+	.resume = xb_fe_xb_resume,
 	.otherend_changed = xb_fe_xb_otherend_changed,
 	.not_essential = true,
 };

@@ -64,6 +64,7 @@ struct Options {
 	std::string hold_key;
 	double hold_timeout = 120;
 	std::string tap_prefix;
+	bool durability = false;                // --durability: the barrier/FUA sequence only
 };
 
 void usage()
@@ -71,7 +72,7 @@ void usage()
 	fprintf(stderr,
 		"usage: xb-hostile-front [--devid N] [--protocol x86_64-abi|x86_32-abi]\n"
 		"         [--timeout S] [--connect-timeout S] [--strict]\n"
-		"         [--hold KEY] [--hold-timeout S] [--tap-prefix P]\n");
+		"         [--hold KEY] [--hold-timeout S] [--tap-prefix P] [--durability]\n");
 }
 
 bool parse_options(int argc, char** argv, Options* o)
@@ -99,6 +100,8 @@ bool parse_options(int argc, char** argv, Options* o)
 			o->hold_timeout = atof(need());
 		else if (a == "--tap-prefix")
 			o->tap_prefix = need();
+		else if (a == "--durability")
+			o->durability = true;
 		else {
 			usage();
 			return false;
@@ -590,7 +593,7 @@ const char* status_name(s16 st)
 	}
 }
 
-enum class Need { none, flush, discard, indirect };
+enum class Need { none, flush, barrier, discard, indirect };
 enum class Expect {
 	okay,        // a valid request: OKAY
 	error,       // malformed: ERROR or EOPNOTSUPP
@@ -927,6 +930,18 @@ const Scenario kScenarios[] = {
 	RUN("ring overflow: req_prod 4 rings + 7 ahead", none, run_overflow),
 };
 
+// --durability: one page written before a data barrier, one written by the
+// barrier, one after it; then the tool holds (no close, no flush) so that dom0
+// can destroy the domain and power-cycle the disk.  Pages at 2, 4 and 6 MiB.
+void b_dur_before(Front& f, xb::Request& r) { fill_pattern(f.data.bytes()); one_page(f, r, BLKIF_OP_WRITE, 4096); }
+void b_dur_barrier(Front& f, xb::Request& r) { fill_pattern(f.data.bytes()); one_page(f, r, BLKIF_OP_WRITE_BARRIER, 8192); }
+void b_dur_after(Front& f, xb::Request& r) { fill_pattern(f.data.bytes()); one_page(f, r, BLKIF_OP_WRITE, 12288); }
+const Scenario kDurability[] = {
+	ONE("plain WRITE of the page at 2 MiB", none, okay, b_dur_before),
+	ONE("WRITE_BARRIER with the page at 4 MiB", barrier, okay, b_dur_barrier),
+	ONE("plain WRITE of the page at 6 MiB, after the barrier", none, okay, b_dur_after),
+};
+
 // After the close, a second connection on the same device.
 const Scenario kAfterReconnect[] = {
 	RUN("valid READ after the reconnect", none, run_read_back),
@@ -938,6 +953,7 @@ bool available(const Front& f, Need n, const char** why)
 	switch (n) {
 	case Need::none: return true;
 	case Need::flush: *why = "backend offers no feature-flush-cache"; return f.lim.flush;
+	case Need::barrier: *why = "backend offers no feature-barrier"; return f.lim.barrier;
 	case Need::discard: *why = "backend offers no feature-discard"; return f.lim.discard;
 	case Need::indirect: *why = "backend offers no indirect segments"; return f.lim.max_indirect_segments != 0;
 	}
@@ -969,6 +985,14 @@ int main(int argc, char** argv)
 	if (!f.connect(tap)) {
 		tap.done();
 		return 1;
+	}
+	if (opt.durability) {
+		run_all(f, kDurability, tap);
+		printf("XB-DURABILITY-WRITTEN\n");
+		fflush(stdout);
+		if (!opt.hold_key.empty() && !f.hold(opt.hold_key))
+			tap.result(false, "dom0's go (data/xenblk-" + opt.hold_key + ") within the hold timeout");
+		return tap.done() ? 0 : 1;
 	}
 	run_all(f, kScenarios, tap);
 	tap.diag("%u events received", f.evtchn.events);

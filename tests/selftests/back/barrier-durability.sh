@@ -5,8 +5,9 @@
 #   B (plain write) and A (plain write + fsync: an empty barrier) survive;
 #   C (plain write after the fsync) survives because D's data barriers first
 #     drain and flush what completed before them;
-#   D (O_DSYNC writes: data barriers, written with FUA) survives with no flush
-#     after it (the stock backend sends no FUA, so there D may be lost);
+#   D (O_DSYNC writes: each a FUA write, sent as a data barrier, then a flush:
+#     an empty barrier) survives; that alone does not isolate the FUA, which
+#     back/fua.sh proves with a frontend that sends a data barrier and nothing after;
 #   E (plain write after the last barrier) is lost: the negative control, the
 #     backend adds no flush of its own.
 # The first domU only lets dom0 set the module parameter; the parameter applies
@@ -26,12 +27,14 @@ domu_main() {
 	for r in a b c d e; do xb_pattern /tmp/$r 1048576; done
 	dd if=/tmp/b of=/dev/xvda bs=1M seek=2 oflag=direct 2>/dev/null
 	dd if=/tmp/a of=/dev/xvda bs=1M seek=0 oflag=direct conv=fsync 2>/dev/null
+	tap_is "one fsync gave one flush in the domU" "$(xb_flushes)" 1
 	dd if=/tmp/c of=/dev/xvda bs=1M seek=4 oflag=direct 2>/dev/null
 	# 32 KiB requests: 8 segments, so even the stock frontend can send each FUA
 	# write as one direct data barrier (it cannot send a barrier indirect)
 	tap_ok "O_DSYNC writes of D" xb-dwrite --dsync --bs 32768 /tmp/d /dev/xvda $((6 * 1048576))
 	dd if=/tmp/e of=/dev/xvda bs=1M seek=8 oflag=direct 2>/dev/null
-	tap_is "one fsync gave one flush in the domU" "$(xb_flushes)" 1
+	# each O_DSYNC write is a FUA write (a data barrier) and then a flush
+	tap_is "D's 32 O_DSYNC writes added 32 flushes in the domU" "$(xb_flushes)" 33
 	for r in a b c d e; do echo "REGION $r $(sha256sum < /tmp/$r | cut -d' ' -f1)"; done
 	xb_domu_finish
 	echo "DURABILITY-READY flushes=$(xb_flushes)"

@@ -39,7 +39,13 @@ teardown_one() {
 	xb_wait_line "$1" 'IO-RUNNING' 180 || { echo "no I/O started"; return 1; }
 	sleep "$2"
 	_in=$(awk '{ print $1 + $2 }' "/sys/block/$(basename "$(xb_disk)")/inflight")
-	xb_domu_destroy "$1" > /dev/null 2>&1 || { echo "xl destroy failed"; return 1; }
+	_be=$(xb_backend_dir "$1")
+	if ! xb_domu_destroy "$1" > /tmp/destroy.log 2>&1; then
+		echo "xl destroy failed: $(tail -n 4 /tmp/destroy.log | tr '\n' ' ')" \
+			"backend state $(xenstore-read "$_be/state" 2>&1)," \
+			"log: $(dmesg | grep -i -e xenblk -e blkback | tail -n 4 | tr '\n' ' ')"
+		return 1
+	fi
 	xb_wait_released "$1" 60 || { echo "backend did not release the disk"; return 1; }
 	xb_domain_gone "$1" 60 || { echo "domain still listed: $(xl list | tr '\n' ' ')"; return 1; }
 	echo "$_in"

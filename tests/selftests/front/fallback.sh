@@ -1,0 +1,77 @@
+# EOPNOTSUPP fallback, proven by a power cycle.  Our backend's test knob
+# refuse_ops makes it answer FLUSH_DISKCACHE (then also WRITE_BARRIER) with
+# EOPNOTSUPP, as a device that lost the capability would.  The frontend must
+# downgrade FLUSH -> BARRIER and re-issue the refused flush as a barrier (so the
+# fsync that caused it succeeds and its data is durable), then BARRIER -> NONE
+# with the fsync failing (-EIO): never a success for a flush not performed.
+# After a null_blk power cycle A and B (each fsynced, through the fallback)
+# are intact, C (written after the last performed barrier) is lost.
+# vm-options: --disk nullb,size=64,cache=32 --vcpus 2
+# vm-fronts: ours
+# vm-backends: ours
+
+stat_of() { sed -n "s/^$1 //p" /sys/block/xvda/xenblk_stats; }
+
+domu_main() {
+	tap_is "starts in FLUSH mode" "$(stat_of flush_mode)" flush
+	tap_is "FUA not advertised in FLUSH mode" "$(cat /sys/block/xvda/queue/fua)" 0
+	for r in a b c d; do xb_pattern /tmp/$r 1048576; done
+	echo "FALLBACK-UP"
+	xb_await go 240 > /dev/null || { tap_fail "dom0's go"; return; }
+
+	# stage 1: flushes refused -> barrier, and the fsync still succeeds
+	tap_ok "write A + fsync succeeds through the fallback" \
+		dd if=/tmp/a of=/dev/xvda bs=1M seek=0 oflag=direct conv=fsync
+	tap_is "flush mode is now BARRIER" "$(stat_of flush_mode)" barrier
+	tap_is "FUA advertised in BARRIER mode" "$(cat /sys/block/xvda/queue/fua)" 1
+	tap_is "one fallback counted" "$(stat_of fallbacks)" 1
+	tap_ok "write B + fsync succeeds (barrier)" \
+		dd if=/tmp/b of=/dev/xvda bs=1M seek=2 oflag=direct conv=fsync
+	dd if=/tmp/c of=/dev/xvda bs=1M seek=4 oflag=direct 2>/dev/null
+	for r in a b c; do echo "REGION $r $(sha256sum < /tmp/$r | cut -d' ' -f1)"; done
+	echo "STAGE1-DONE"
+	xb_await go2 240 > /dev/null || { tap_fail "dom0's second go"; return; }
+
+	# stage 2: barriers refused too -> NONE, and the fsync fails
+	tap_ok "write D + fsync fails: no flush mode left" \
+		sh -c '! dd if=/tmp/d of=/dev/xvda bs=1M seek=6 oflag=direct conv=fsync 2>/dev/null'
+	tap_is "flush mode is now NONE" "$(stat_of flush_mode)" none
+	tap_is "two fallbacks counted" "$(stat_of fallbacks)" 2
+	tap_is "no write cache advertised in NONE mode" "$(cat /sys/block/xvda/queue/write_cache)" "write through"
+	tap_ok "writes still work" dd if=/tmp/d of=/dev/xvda bs=1M seek=8 oflag=direct
+	tap_ok "the kernel log names both downgrades" \
+		sh -c 'dmesg | grep -q "flush mode flush -> barrier" && dmesg | grep -q "flush mode barrier -> none"'
+	tap_diag "$(tr '\n' ';' < /sys/block/xvda/xenblk_stats)"
+	xb_domu_finish
+	echo "STAGE2-DONE"
+	xb_await never 600
+}
+
+dom0_main() {
+	p=/sys/module/xenblk_back/parameters/refuse_ops
+	tap_ok "domU is up" xb_wait_line domu 'FALLBACK-UP' 240 || return
+	be=$(xb_backend_dir domu)
+	echo 8 > $p
+	xb_tell domu go 1
+	tap_ok "stage 1 done" xb_wait_line domu 'STAGE1-DONE' 240 || return
+	tap_is "backend withdrew feature-flush-cache" "$(xenstore-read $be/feature-flush-cache)" 0
+	echo 12 > $p
+	xb_tell domu go2 1
+	tap_ok "stage 2 done" xb_wait_line domu 'STAGE2-DONE' 240 || return
+	echo 0 > $p
+	tap_is "backend withdrew feature-barrier" "$(xenstore-read $be/feature-barrier)" 0
+	xb_domu_destroy domu
+	tap_ok "backend released the disk" xb_wait_released domu 60
+	tap_ok "null_blk power cycle" xb_nullb_power_cycle
+	for r in a:0 b:4096 c:8192; do
+		name=${r%%:*}
+		set -- $(xb_region_read "${r#*:}" /tmp/r)
+		tap_diag "region $name: $1 4 KiB blocks kept, $2 lost"
+		if [ "$name" = c ]; then
+			tap_is "region c (never flushed) is lost (blocks lost)" "$2" 256
+		else
+			tap_is "region $name (fsynced through the fallback) survives intact" \
+				"$(sha256sum < /tmp/r | cut -d' ' -f1)" "$(xb_console_value domu "REGION $name")"
+		fi
+	done
+}
