@@ -33,12 +33,16 @@ xb_domain_gone() {
 	done
 }
 
-# destroy domU NAME while its I/O runs; prints the block requests in flight
-# on the backing device just before
+# destroy domU NAME while its I/O runs, at a moment when the backend has
+# grants mapped (requests being served) if one comes within 3 s; prints the
+# grants mapped just before the destroy
 teardown_one() {
 	xb_wait_line "$1" 'IO-RUNNING' 180 || { echo "no I/O started"; return 1; }
 	sleep "$2"
-	_in=$(awk '{ print $1 + $2 }' "/sys/block/$(basename "$(xb_disk)")/inflight")
+	_i=0
+	while _in=$(cat /sys/kernel/debug/xenblk_back/grants) && [ "$_in" = 0 ] && [ $_i -lt 30 ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
 	_be=$(xb_backend_dir "$1")
 	if ! xb_domu_destroy "$1" > /tmp/destroy.log 2>&1; then
 		echo "xl destroy failed: $(tail -n 4 /tmp/destroy.log | tr '\n' ' ')" \
@@ -78,7 +82,7 @@ dom0_main() {
 		[ "$(cat $dbg/grants)" = 0 ] || { tap_diag "cycle $i: $(cat $dbg/grants) grants still mapped"; break; }
 	done
 	tap_is "20 domUs destroyed under I/O: each released its disk and vanished" "$good" 20
-	tap_ok "requests were in flight at a teardown ($busy of $good)" test "$busy" -ge 1
+	tap_ok "requests were in flight at most teardowns ($busy of $good)" test "$busy" -ge $((good / 2))
 	tap_is "no grant left mapped" "$(cat $dbg/grants)" 0
 	tap_is "no object left beyond the no-device baseline ($base)" "$(cat $dbg/objects)" "$base"
 	tap_ok "module unloads with no device left" rmmod xenblk_back
