@@ -6,8 +6,8 @@
 # device, dom0's kernel log is clean, and the module unloads.
 # The counters are the module's debugfs files xenblk_back/{objects,grants}.
 # vm-options: --disk nullb,size=64,cache=0 --vcpus 2 --timeout 1200
-# vm-backends: ours
-# vm-fronts: stock
+# vm-cells: stock:ours
+# vm-kernels: 6.1
 
 domu_main() {
 	# this domU is destroyed under I/O: close its TAP stream first

@@ -1,7 +1,7 @@
 # A device without a write cache (brd): the backend offers no flush, the domU
 # sees "write through", and fsync sends no flush down.
 # vm-options: --disk brd,size=64 --vcpus 2
-# vm-backends: stock ours
+# vm-cells: stock:stock ours:ours
 # (it reads the kernel backend's sysfs statistics, which qdisk does not have)
 
 domu_main() {

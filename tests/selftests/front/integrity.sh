@@ -5,8 +5,7 @@
 # must read back identical to the mirror, directly and after dropping caches.
 # Ends with mkfs.ext4 + a file copy + fsck on the same disk.
 # vm-options: --disk loop,size=64 --vcpus 2
-# vm-fronts: ours
-# vm-backends: stock ours
+# vm-cells: ours:ours
 
 domu_main() {
 	region=$((32 * 2048))   # 32 MiB in sectors

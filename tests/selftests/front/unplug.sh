@@ -5,8 +5,7 @@
 # xl block-attach brings the disk back with the data completed before the
 # detach intact.
 # vm-options: --disk loop,size=64 --vcpus 2
-# vm-fronts: ours
-# vm-backends: stock ours
+# vm-cells: ours:stock
 
 domu_main() {
 	xb_pattern /tmp/keep 1048576
