@@ -24,6 +24,10 @@ domu_main() {
 	i=0; while [ ! -e /tmp/ended-0 -o ! -e /tmp/ended-1 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 	tap_ok "both writers ended (a write failed) instead of hanging" test -e /tmp/ended-0 -a -e /tmp/ended-1
 	exec 3<&-
+	# the xenbus device (which holds a module reference) goes once the
+	# toolstack removed the frontend's xenstore directory
+	i=0; while [ -e /sys/bus/xen/devices/vbd-51712 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	tap_ok "the xenbus device is gone" test ! -e /sys/bus/xen/devices/vbd-51712
 	tap_ok "module unloads once no disk is left" rmmod xenblk_front
 	tap_ok "module loads again" insmod /opt/xenblk/xenblk-front.ko
 	echo "REATTACH-READY"
