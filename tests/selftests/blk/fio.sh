@@ -6,12 +6,12 @@
 # vm-cells: ours:stock stock:ours
 
 domu_main() {
-	common="--filename=/dev/xvda --direct=1 --ioengine=libaio --iodepth=32 --numjobs=2 --group_reporting
-		--bsrange=512-512k --blockalign=512 --verify=crc32c --verify_fatal=1 --size=24m"
+	common="--filename=/dev/xvda --direct=1 --ioengine=libaio --iodepth=32 --numjobs=2 --group_reporting"
+	common="$common --bsrange=512-512k --blockalign=512 --verify=crc32c --verify_fatal=1 --size=24m"
 	# shellcheck disable=SC2086
 	tap_ok "fio: random writes of mixed sizes, QD 32, 2 jobs, then verify" \
 		sh -c "fio --name=w --rw=randwrite --offset_increment=32m $common > /tmp/fio1.log 2>&1"
-	tap_diag "$(grep -E 'WRITE:|READ:|err=' /tmp/fio1.log | tr -s ' ' | tr '\n' ';')"
+	tap_diag "$(grep -E 'WRITE:|READ:|err=|verify' /tmp/fio1.log | tr -s ' ' | tr '\n' ';')"
 	# shellcheck disable=SC2086
 	tap_ok "fio: mixed random read/write, verified" \
 		sh -c "fio --name=rw --rw=randrw --offset=64m --offset_increment=32m --verify_backlog=64 $common > /tmp/fio2.log 2>&1"
