@@ -1,15 +1,11 @@
 # Hot-unplug and unload of xenblk-front.  While the disk is open the module
 # refuses to unload; xl block-detach during O_DIRECT writes removes the disk,
 # the writers end (their next write fails) instead of hanging, and the domU
-# kernel log stays clean; with no disk the module unloads and loads again, and
-# xl block-attach brings the disk back with the data completed before the
-# detach intact.
+# kernel log stays clean; with no disk the module unloads and loads again.
 # vm-options: --disk loop,size=64 --vcpus 2
 # vm-cells: ours:stock
 
 domu_main() {
-	xb_pattern /tmp/keep 1048576
-	dd if=/tmp/keep of=/dev/xvda bs=1M seek=32 oflag=direct conv=fsync 2>/dev/null
 	exec 3< /dev/xvda
 	tap_ok "rmmod refused while the disk is open" sh -c '! rmmod xenblk_front 2> /dev/null'
 	xb_pattern /tmp/p 65536
@@ -30,15 +26,8 @@ domu_main() {
 	tap_ok "the xenbus device is gone" test ! -e /sys/bus/xen/devices/vbd-51712
 	tap_ok "module unloads once no disk is left" rmmod xenblk_front
 	tap_ok "module loads again" insmod /opt/xenblk/xenblk-front.ko
-	echo "REATTACH-READY"
-	i=0; while [ ! -b /dev/xvda ] && [ $i -lt 1800 ]; do sleep 0.1; i=$((i + 1)); done
-	tap_ok "xvda is back after xl block-attach" test -b /dev/xvda
-	dd if=/dev/xvda of=/tmp/rb bs=1M count=1 skip=32 iflag=direct 2>/dev/null
-	tap_is "data completed before the detach is intact" "$(sha256sum < /tmp/rb)" "$(sha256sum < /tmp/keep)"
-	xb_pattern /tmp/p2 1048576
-	dd if=/tmp/p2 of=/dev/xvda bs=1M seek=40 oflag=direct 2>/dev/null
-	dd if=/dev/xvda of=/tmp/rb bs=1M count=1 skip=40 iflag=direct 2>/dev/null
-	tap_is "the re-attached disk reads back a new write" "$(sha256sum < /tmp/rb)" "$(sha256sum < /tmp/p2)"
+	tap_ok "and unloads again (no device)" rmmod xenblk_front
+	echo "UNPLUG-DONE"
 }
 
 dom0_main() {
@@ -48,6 +37,4 @@ dom0_main() {
 	tap_ok "xl block-detach during the writes" xl block-detach domu xvda
 	i=0; while xenstore-exists "$be" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
 	tap_ok "backend directory removed" sh -c "! xenstore-exists $be 2>/dev/null"
-	tap_ok "domU reloaded its module" xb_wait_line domu 'REATTACH-READY' 240 || return
-	tap_ok "xl block-attach" xl block-attach domu "format=raw,vdev=xvda,access=rw,target=$(xb_disk)"
 }
