@@ -142,22 +142,20 @@ bool write_event(AttrWriter& w, u32 event, const char* name, u32 domid, u32 devi
 		(!detail || w.put_string(XENBLK_A_EVENT_DETAIL, detail));
 }
 
-DeviceStats stats_since(const DeviceStats& now, const DeviceStats& base)
+void stats_since(DeviceStats* s, const DeviceStats& base)
 {
-	DeviceStats d = now;
 	for (unsigned o = 0; o < stat_ops; o++) {
-		d.op[o].requests = minus(now.op[o].requests, base.op[o].requests);
-		d.op[o].sectors = minus(now.op[o].sectors, base.op[o].sectors);
-		d.op[o].errors = minus(now.op[o].errors, base.op[o].errors);
-		d.op[o].unsupported = minus(now.op[o].unsupported, base.op[o].unsupported);
+		OpCounters& c = s->op[o];
+		c.requests = minus(c.requests, base.op[o].requests);
+		c.sectors = minus(c.sectors, base.op[o].sectors);
+		c.errors = minus(c.errors, base.op[o].errors);
+		c.unsupported = minus(c.unsupported, base.op[o].unsupported);
 		for (unsigned b = 0; b < latency_buckets; b++)
-			d.latency[o].bucket[b] = minus(now.latency[o].bucket[b], base.latency[o].bucket[b]);
+			s->latency[o].bucket[b] = minus(s->latency[o].bucket[b], base.latency[o].bucket[b]);
 	}
-	d.in_flight = now.in_flight;
-	d.bad_requests = minus(now.bad_requests, base.bad_requests);
-	d.fallbacks = minus(now.fallbacks, base.fallbacks);
-	d.out_of_resources = minus(now.out_of_resources, base.out_of_resources);
-	return d;
+	s->bad_requests = minus(s->bad_requests, base.bad_requests);
+	s->fallbacks = minus(s->fallbacks, base.fallbacks);
+	s->out_of_resources = minus(s->out_of_resources, base.out_of_resources);
 }
 
 void BackSettings::apply(BackendConfig* cfg) const

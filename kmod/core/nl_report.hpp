@@ -86,9 +86,10 @@ u8 flush_mode_attr(FlushMode m);
 u8 flush_policy_attr(FlushPolicy p);
 bool flush_policy_from_attr(u32 v, FlushPolicy* out);
 
-// Counters since a reset: now minus the baseline taken at the reset.  in_flight
-// is a level, not a count: it is never reset.
-DeviceStats stats_since(const DeviceStats& now, const DeviceStats& base);
+// Counters since a reset: *s (now) minus the baseline taken at the reset, in
+// place (a DeviceStats is too big for two on a kernel stack).  in_flight is a
+// level, not a count: it is never reset.
+void stats_since(DeviceStats* s, const DeviceStats& base);
 
 // ---- XENBLK_CMD_DEV_SET (backend) -----------------------------------------------
 
@@ -115,6 +116,9 @@ struct BackSettings {
 };
 
 inline constexpr u32 max_queues_limit = 32;   // OrderGate::max_rings
+// negotiate.hpp's limits, referenced so that every includer builds under
+// -Wunused-const-variable (W=1)
+static_assert(blkif_max_direct_segs < blkif_max_indirect_segs && blkif_max_ring_order == 4);
 
 struct SetError {
 	const char* why = nullptr;   // a sentence for the extended ACK
