@@ -221,8 +221,8 @@ int monitor(Conn* c, Options& o)
 		return exit_failure;
 	}
 	nl_socket_modify_cb(c->sk, NL_CB_VALID, NL_CB_CUSTOM, on_event, &o.json);
-	if (!o.json)
-		std::fprintf(stderr, "xbctl monitor: listening to %s events\n", fam);
+	// on stderr, so that -j output stays JSON lines; scripts wait for it
+	std::fprintf(stderr, "xbctl monitor: listening to %s events\n", fam);
 	while (!stop) {
 		const int err = nl_recvmsgs_default(c->sk);
 		if (err < 0 && err != -NLE_INTR && !stop) {
