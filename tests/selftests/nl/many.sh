@@ -54,8 +54,14 @@ dom0_main() {
 	xbctl show vbd-0-1050 > /dev/null
 	tap_is "show of a device that is not connected: exit 0" "$?" 0
 
-	xenstore-rm /local/domain/0/backend/vbd/0
-	xenstore-rm /local/domain/0/xenblk-fake
+	# one directory at a time: xenbus removes a backend device when its own
+	# directory goes (a watch event on a parent is not seen per device)
+	i=1
+	while [ $i -le $NL_MANY ]; do
+		xenstore-rm /local/domain/0/backend/vbd/0/$((1000 + i))
+		xenstore-rm /local/domain/0/xenblk-fake/$i
+		i=$((i + 1))
+	done
 	t=0; while [ "$(nl_count)" != 1 ] && [ $t -lt 240 ]; do sleep 0.5; t=$((t + 1)); done
 	tap_is "the $NL_MANY devices left the list" "$(nl_count)" 1
 	tap_is "the domU's disk is still there" "$(xbctl -j show "vbd-$id-51712" | xb-json get state)" Connected
