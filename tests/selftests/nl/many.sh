@@ -11,6 +11,13 @@
 
 NL_MANY=100
 
+# tap_ok whose status is the command's (tap_ok always returns 0): for steps
+# the rest of a side cannot do without
+nl_need() {
+	_n=$1; shift
+	if "$@"; then tap_pass "$_n"; else tap_fail "$_n" "command failed: $*"; return 1; fi
+}
+
 domu_main() {
 	echo "NL-MANY-UP"
 	tap_ok "dom0 is done with its devices" xb_await many-done 600
@@ -19,7 +26,7 @@ domu_main() {
 nl_count() { xbctl -j list | xb-json len; }
 
 dom0_main() {
-	tap_ok "domU is up" xb_wait_line domu 'NL-MANY-UP' 240 || return
+	nl_need "domU is up" xb_wait_line domu 'NL-MANY-UP' 240 || return
 	id=$(xb_domid domu)
 	tap_is "one device" "$(nl_count)" 1
 	xbctl -j show "vbd-$id-51712" > /tmp/one.json

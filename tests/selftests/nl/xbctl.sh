@@ -40,6 +40,13 @@ nl_wait_event() {
 
 fe_mode() { sed -n 's/^flush_mode //p' /sys/block/xvda/xenblk_stats; }
 
+# tap_ok whose status is the command's (tap_ok always returns 0): for steps
+# the rest of a side cannot do without
+nl_need() {
+	_n=$1; shift
+	if "$@"; then tap_pass "$_n"; else tap_fail "$_n" "command failed: $*"; return 1; fi
+}
+
 domu_main() {
 	nl_monitor
 	xb_run xbctl list
@@ -135,7 +142,7 @@ domu_main() {
 
 dom0_main() {
 	nl_monitor
-	tap_ok "domU is up" xb_wait_line domu 'NL-READY' 240 || return
+	nl_need "domU is up" xb_wait_line domu 'NL-READY' 240 || return
 	id=$(xb_domid domu)
 	dev=vbd-$id-51712
 	xb_run xbctl list
@@ -167,7 +174,7 @@ dom0_main() {
 	tap_is "list as nobody works (GET needs no privilege)" "$rc" 0
 	tap_ok "reset" xbctl reset "$dev"
 	xb_tell domu reset-done 1
-	tap_ok "domU ran its workload" xb_wait_line domu 'NL-WORKLOAD-DONE' 240 || return
+	nl_need "domU ran its workload" xb_wait_line domu 'NL-WORKLOAD-DONE' 240 || return
 	xbctl -j stats "$dev" > /tmp/st.json
 	s() { xb-json get "stats.ops.$1" < /tmp/st.json; }
 	tap_is "backend: $NL_FSYNCS flushes" "$(s flush.requests)" $NL_FSYNCS
@@ -198,7 +205,7 @@ dom0_main() {
 	tap_is "setting recorded" "$(j config.flush_policy)" barrier
 	tap_is "connected device keeps its features until the next connect" "$(j features.flush_mode)" flush
 	xb_tell domu barrier-set 1
-	tap_ok "domU reconnected" xb_wait_line domu 'NL-RECONNECTED' 240 || return
+	nl_need "domU reconnected" xb_wait_line domu 'NL-RECONNECTED' 240 || return
 	xbctl -j show "$dev" > /tmp/show.json
 	tap_is "after the reconnect: barrier only" "$(j features.flush_mode)" barrier
 	tap_is "after the reconnect: no flush-cache" "$(j features.flush)" false
