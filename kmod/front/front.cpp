@@ -252,6 +252,13 @@ public:
 
 private:
 	void sum_stats(DeviceStats* st);
+	// netlink readers walk the rings only while they are up (list lock held)
+	void set_rings_up(bool up)
+	{
+		xbnl_lock();
+		rings_up_ = up;
+		xbnl_unlock();
+	}
 	int talk_to_backend();
 	int connect();
 	int resume_connect(const KeySource& backend);
@@ -892,9 +899,7 @@ int Device::talk_to_backend()
 			free_rings();
 		return err;
 	}
-	xbnl_lock();
-	rings_up_ = true;
-	xbnl_unlock();
+	set_rings_up(true);
 	xb_rt_log(XB_LOG_INFO, "%s: %u ring(s) of %u page(s), protocol %s", name_, nr_rings_,
 		  1u << cfg_.ring_order, protocol_name(cfg_.abi));
 	return xb_fe_glue_switch_state(gd_, XB_FE_INITIALISED);
@@ -995,7 +1000,7 @@ int Device::resume()
 			saved_ = p;
 		}
 	}
-	rings_up_ = false;
+	set_rings_up(false);
 	resume_sectors_ = cfg_.sectors;
 	if (!disk_) {   // never connected: start over as after a probe
 		kstd::write_once(resuming_, false);
@@ -1031,7 +1036,7 @@ int Device::resume_connect(const KeySource& backend)
 	}
 	kstd::write_once(broken_, false);
 	kstd::write_once(closing_, false);
-	rings_up_ = true;
+	set_rings_up(true);
 	err = xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
 
 	Pdu* list;
