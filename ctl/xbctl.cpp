@@ -253,6 +253,11 @@ int main(int argc, char** argv)
 	}
 	Conn c;
 	int err = connect(&c, o.side);
+	if (err == ENOENT && o.side != Side::any) {
+		std::fprintf(stderr, "xbctl %s: xenblk-%s is not loaded\n", o.command.c_str(),
+			     o.side == Side::back ? "back" : "front");
+		return exit_no_module;
+	}
 	if (err)
 		return fail(o, err, "");
 	std::signal(SIGINT, on_signal);
