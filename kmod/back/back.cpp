@@ -21,6 +21,8 @@
 #include "stats.hpp"
 #include "back_order.hpp"
 #include "back_config.hpp"
+#include "nl_api.h"
+#include "nl_kernel.hpp"
 
 namespace xb {
 namespace {
@@ -224,7 +226,16 @@ public:
 	}
 	xbg_dev* gd() const { return gd_; }
 
+	// generic netlink (back_nl at the end of this file)
+	void nl_name(char* buf, size_t len) const;
+	void nl_snapshot(nl::Snapshot* out);
+	void nl_reset_stats();
+	int nl_configure(const nl::SetRequest& req, nl::SetError* err);
+	void nl_event(u32 type, const char* detail, bool atomic = false) const;
+
 private:
+	BackendConfig effective_config();
+	void sum_stats(DeviceStats* s);
 	void connect();
 	void disconnect();
 	void close();
@@ -242,13 +253,29 @@ private:
 	Ring** rings_ = nullptr;
 	u32 nr_rings_ = 0;
 	DeviceStats retired_ = {};   // rings already torn down
+	// netlink: per-device settings over the module parameters, the baseline
+	// of the last statistics reset, what the last connect negotiated
+	nl::BackSettings settings_;
+	DeviceStats nl_base_ = {};
+	u32 ring_order_ = 0;
+	Abi abi_ = native_abi();
 };
 
 // ---- Device ---------------------------------------------------------------------------
 
+// The module parameters with this device's netlink settings over them.
+BackendConfig Device::effective_config()
+{
+	BackendConfig cfg = read_config();
+	xbg_dev_lock(gd_);
+	settings_.apply(&cfg);
+	xbg_dev_unlock(gd_);
+	return cfg;
+}
+
 void Device::probe()
 {
-	cfg_ = read_config();
+	cfg_ = effective_config();
 	class Sink final : public KeySink {
 	public:
 		explicit Sink(xbg_dev* gd) : gd_(gd) {}
@@ -307,8 +334,10 @@ void Device::frontend_changed(int state)
 	switch (state) {
 	case XBG_STATE_INITIALISING: {
 		const int ours = xbg_our_state(gd_);
-		if (ours == XBG_STATE_CLOSING || ours == XBG_STATE_CLOSED)
+		if (ours == XBG_STATE_CLOSING || ours == XBG_STATE_CLOSED) {
+			probe();   // transport keys again: settings changed since
 			xbg_switch_state(gd_, XBG_STATE_INITWAIT);
+		}
 		break;
 	}
 	case XBG_STATE_INITIALISED:
@@ -343,7 +372,7 @@ void Device::connect()
 	DeviceProps props;
 	BackConnectInfo ci;
 	const GlueKeys fe(gd_, true);
-	BackendConfig cfg = read_config();
+	BackendConfig cfg = effective_config();
 	int err;
 
 	disconnect();
@@ -435,12 +464,17 @@ void Device::connect()
 		xbg_fatal(gd_, err, "mapping the rings");
 		return;
 	}
+	xbg_dev_lock(gd_);
+	ring_order_ = ci.ring_order;
+	abi_ = ci.abi;
+	xbg_dev_unlock(gd_);
 	for (u32 q = 0; q < nr_rings_; q++)
 		xbg_ring_start(rings_[q]->glue);
 	xb_rt_log(XB_LOG_INFO, "vbd-%u-%u: connected, %u ring(s) of %u page(s), %s, flush %d barrier %d discard %d",
 		  xbg_domid(gd_), xbg_handle(gd_), nr_rings_, 1u << ci.ring_order,
 		  protocol_name(ci.abi), limits_.flush, limits_.barrier, limits_.discard);
 	xbg_switch_state(gd_, XBG_STATE_CONNECTED);
+	nl_event(XENBLK_EV_CONNECTED, limits_.flush ? "flush" : limits_.barrier ? "barrier" : "no flush");
 }
 
 void Device::disconnect()
@@ -469,6 +503,7 @@ void Device::disconnect()
 		delete rings[q];
 	}
 	delete[] rings;
+	nl_event(XENBLK_EV_DISCONNECTED, nullptr);
 }
 
 void Device::close()
@@ -497,15 +532,22 @@ void Device::withdraw(u8 op)
 	xb_rt_log(XB_LOG_WARNING, "vbd-%u-%u: the device does not support %s; no longer offered",
 		  xbg_domid(gd_), xbg_handle(gd_), key);
 	xbg_write(gd_, key, "0");
+	nl_event(XENBLK_EV_FEATURE_DOWNGRADED, key, true);
+}
+
+// Every ring's statistics and those of rings gone (device lock held).
+void Device::sum_stats(DeviceStats* s)
+{
+	s->add(retired_);
+	for (u32 q = 0; q < nr_rings_; q++)
+		s->add(rings_[q]->stats);
 }
 
 long long Device::stat(const char* which)
 {
 	DeviceStats s = {};
 	xbg_dev_lock(gd_);
-	s.add(retired_);
-	for (u32 q = 0; q < nr_rings_; q++)
-		s.add(rings_[q]->stats);
+	sum_stats(&s);
 	xbg_dev_unlock(gd_);
 
 	const auto& op = s.op;
@@ -575,6 +617,82 @@ int Device::mode(char* buf, unsigned int len)
 	return 2;
 }
 
+// ---- generic netlink --------------------------------------------------------------------
+
+void Device::nl_name(char* buf, size_t len) const
+{
+	__builtin_snprintf(buf, len, "vbd-%u-%u", xbg_domid(gd_), xbg_handle(gd_));
+}
+
+void Device::nl_event(u32 type, const char* detail, bool atomic) const
+{
+	char name[nl::name_len];
+	nl_name(name, sizeof(name));
+	nlk::event(type, name, xbg_domid(gd_), xbg_handle(gd_), detail, atomic);
+}
+
+void Device::nl_snapshot(nl::Snapshot* out)
+{
+	const BackendConfig cfg = effective_config();
+
+	nl_name(out->name, sizeof(out->name));
+	out->domid = xbg_domid(gd_);
+	out->devid = xbg_handle(gd_);
+	out->state = static_cast<u32>(xbg_our_state(gd_));
+	out->other_state = static_cast<u32>(fe_state_);
+	out->has_config = true;
+	out->config.flush = cfg.flush;
+	out->config.max_queues = cfg.max_queues;
+	out->config.max_ring_order = cfg.max_ring_order;
+	out->config.persistent = cfg.persistent;
+	out->config.discard = cfg.discard;
+
+	xbg_dev_lock(gd_);
+	out->has_phys = out->has_mode = opened_;
+	out->phys_major = major_;
+	out->phys_minor = minor_;
+	out->read_only = read_only_;
+	out->connected = rings_ != nullptr && out->state == XBG_STATE_CONNECTED;
+	if (out->connected) {
+		const DeviceLimits l = limits();
+		nl::Features& f = out->features;
+		f.flush = l.flush;
+		f.barrier = l.barrier;
+		f.flush_mode = l.flush ? XENBLK_FLUSH_FLUSH : l.barrier ? XENBLK_FLUSH_BARRIER : XENBLK_FLUSH_NONE;
+		f.discard = l.discard;
+		f.persistent = false;
+		f.indirect_segs = l.max_indirect_segments;
+		f.queues = nr_rings_;
+		f.ring_order = ring_order_;
+		f.abi = abi_;
+		out->sectors = l.sectors;
+	}
+	sum_stats(&out->stats);
+	nl::stats_since(&out->stats, nl_base_);
+	xbg_dev_unlock(gd_);
+}
+
+void Device::nl_reset_stats()
+{
+	xbg_dev_lock(gd_);
+	nl_base_ = {};
+	sum_stats(&nl_base_);
+	xbg_dev_unlock(gd_);
+}
+
+int Device::nl_configure(const nl::SetRequest& req, nl::SetError* err)
+{
+	xbg_dev_lock(gd_);
+	const int rc = nl::apply_set(req, &settings_, err);
+	xbg_dev_unlock(gd_);
+	if (!rc) {
+		char name[nl::name_len];
+		nl_name(name, sizeof(name));
+		xb_rt_log(XB_LOG_INFO, "%s: settings changed through netlink; they apply at the next connect", name);
+	}
+	return rc;
+}
+
 // ---- Ring -------------------------------------------------------------------------------
 
 void Ring::respond(u64 id, u8 op, s16 status)
@@ -628,10 +746,12 @@ Ring::Step Ring::dispatch(const Request& req)
 
 	if (why != Reject::none) {
 		stats.bad_requests++;
-		if (may_log(&logged_rejects_))
+		if (may_log(&logged_rejects_)) {
 			xb_rt_log(XB_LOG_INFO, "vbd-%u-%u ring %u: request op %u rejected: %s",
 				  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_, req.op,
 				  reject_name(why));
+			dev_->nl_event(XENBLK_EV_BAD_REQUEST, reject_name(why), true);
+		}
 		respond(req.id, rsp_op, reject_status(why));
 		return Step::done;
 	}
@@ -741,10 +861,12 @@ Ring::Step Ring::dispatch(const Request& req)
 				    : Reject::bad_segment;
 		if (r != Reject::none) {
 			stats.bad_requests++;
-			if (may_log(&logged_rejects_))
+			if (may_log(&logged_rejects_)) {
 				xb_rt_log(XB_LOG_INFO, "vbd-%u-%u ring %u: indirect request rejected: %s",
 					  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_,
 					  reject_name(r));
+				dev_->nl_event(XENBLK_EV_BAD_REQUEST, reject_name(r), true);
+			}
 			const u32 k = dev_->gate.leave(index_);
 			if (k != OrderGate::no_owner)
 				dev_->kick(k);
@@ -898,6 +1020,7 @@ int Ring::work(bool stopping)
 			stop_logged_ = true;
 			xb_rt_log(XB_LOG_ERR, "vbd-%u-%u ring %u: the frontend overran the ring (bogus req_prod); ring stopped",
 				  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_);
+			dev_->nl_event(XENBLK_EV_RING_ERROR, "the frontend overran the ring; ring stopped", true);
 		}
 	}
 	reap();
@@ -927,13 +1050,19 @@ extern "C" void xb_back_module_exit(void)
 extern "C" void* xb_back_dev_probe(struct xbg_dev* gd)
 {
 	xb::Device* d = new (std::nothrow) xb::Device(gd);
-	if (d)
-		d->probe();
+	if (!d)
+		return nullptr;
+	if (xbnl_dev_add(d)) {   // netlink sees every device, or the probe fails
+		delete d;
+		return nullptr;
+	}
+	d->probe();
 	return d;
 }
 
 extern "C" void xb_back_dev_remove(void* dev)
 {
+	xbnl_dev_del(dev);   // waits for netlink readers
 	delete static_cast<xb::Device*>(dev);
 }
 
@@ -961,6 +1090,27 @@ extern "C" int xb_back_dev_mode(void* dev, char* buf, unsigned int len)
 {
 	return static_cast<xb::Device*>(dev)->mode(buf, len);
 }
+
+namespace xb::nlk {
+bool dev_name(void* dev, char* buf, size_t len)
+{
+	static_cast<Device*>(dev)->nl_name(buf, len);
+	return true;
+}
+bool dev_snapshot(void* dev, nl::Snapshot* out)
+{
+	static_cast<Device*>(dev)->nl_snapshot(out);
+	return true;
+}
+void dev_reset_stats(void* dev)
+{
+	static_cast<Device*>(dev)->nl_reset_stats();
+}
+int dev_configure(void* dev, const nl::SetRequest& req, nl::SetError* err)
+{
+	return static_cast<Device*>(dev)->nl_configure(req, err);
+}
+} // namespace xb::nlk
 
 extern "C" int xb_back_ring_work(void* ring, int stopping)
 {

@@ -30,6 +30,7 @@
 
 #include "back_api.h"
 #include "../rt/rt_api.h"
+#include "nl_api.h"
 
 /* ---- module parameters (read at each probe / connect) ---- */
 
@@ -837,8 +838,14 @@ static int __init xb_back_init(void)
 
 	if (err)
 		return err;
+	err = xbnl_register();
+	if (err) {
+		xb_back_module_exit();
+		return err;
+	}
 	err = xenbus_register_backend(&xbg_driver);
 	if (err) {
+		xbnl_unregister();
 		xb_back_module_exit();
 		return err;
 	}
@@ -850,6 +857,7 @@ static void __exit xb_back_exit(void)
 {
 	xb_rt_debugfs_exit();
 	xenbus_unregister_driver(&xbg_driver);
+	xbnl_unregister();
 	xb_back_module_exit();
 }
 

@@ -17,6 +17,8 @@
 #include "split.hpp"
 #include "stats.hpp"
 #include "front_response.hpp"
+#include "nl_api.h"
+#include "nl_kernel.hpp"
 
 namespace {
 
@@ -239,7 +241,24 @@ public:
 	void discard_refused() { kstd::write_once(discard_refused_, true); xb_fe_glue_schedule_work(gd_); }
 	void log_once(bool* flag, const char* what);
 
+	// generic netlink (at the end of this file); the device list lock is
+	// held, which also keeps the rings from being freed (free_rings)
+	void nl_snapshot(nl::Snapshot* out);
+	void nl_reset_stats();
+	void nl_event(u32 type, const char* detail, bool atomic) const
+	{
+		nlk::event(type, name_, xb_fe_glue_backend_id(gd_), vdevice_, detail, atomic);
+	}
+
 private:
+	void sum_stats(DeviceStats* st);
+	// netlink readers walk the rings only while they are up (list lock held)
+	void set_rings_up(bool up)
+	{
+		xbnl_lock();
+		rings_up_ = up;
+		xbnl_unlock();
+	}
 	int talk_to_backend();
 	int connect();
 	int resume_connect(const KeySource& backend);
@@ -281,6 +300,7 @@ private:
 	bool logged_broken_ = false;
 	bool logged_leak_ = false;
 	bool logged_plan_ = false;
+	DeviceStats nl_base_ = {};   // statistics at the last netlink reset
 	friend class Ring;
 };
 
@@ -627,6 +647,7 @@ bool Ring::bad_response(const char* fmt, unsigned long long a, unsigned b, unsig
 	if (!dev_->logged_broken_) {
 		dev_->logged_broken_ = true;
 		xb_rt_log(XB_LOG_ERR, fmt, dev_->name(), index_, a, b, c, why);
+		dev_->nl_event(XENBLK_EV_BAD_REQUEST, why, true);
 	}
 	dev_->set_broken();
 	return false;
@@ -765,6 +786,7 @@ void Device::set_broken()
 	if (kstd::read_once(broken_))
 		return;
 	kstd::write_once(broken_, true);
+	nl_event(XENBLK_EV_RING_ERROR, "device broken: every request fails", true);
 	xb_fe_glue_schedule_work(gd_);   // fails what the other rings hold
 }
 
@@ -877,7 +899,7 @@ int Device::talk_to_backend()
 			free_rings();
 		return err;
 	}
-	rings_up_ = true;
+	set_rings_up(true);
 	xb_rt_log(XB_LOG_INFO, "%s: %u ring(s) of %u page(s), protocol %s", name_, nr_rings_,
 		  1u << cfg_.ring_order, protocol_name(cfg_.abi));
 	return xb_fe_glue_switch_state(gd_, XB_FE_INITIALISED);
@@ -949,7 +971,9 @@ int Device::connect()
 		  cfg_.write_cache ? "on" : "off", cfg_.fua ? "on" : "off",
 		  segs > blkif_max_direct_segs ? "indirect" : "direct", segs,
 		  cfg_.discard ? (cfg_.discard_secure ? "on (secure)" : "on") : "off");
-	return xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
+	err = xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
+	nl_event(XENBLK_EV_CONNECTED, flush_mode_name(cfg_.flush), false);
+	return err;
 }
 
 // The domain was restored (or migrated): the backend is a new one and the old
@@ -976,7 +1000,7 @@ int Device::resume()
 			saved_ = p;
 		}
 	}
-	rings_up_ = false;
+	set_rings_up(false);
 	resume_sectors_ = cfg_.sectors;
 	if (!disk_) {   // never connected: start over as after a probe
 		kstd::write_once(resuming_, false);
@@ -1012,7 +1036,7 @@ int Device::resume_connect(const KeySource& backend)
 	}
 	kstd::write_once(broken_, false);
 	kstd::write_once(closing_, false);
-	rings_up_ = true;
+	set_rings_up(true);
 	err = xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
 
 	Pdu* list;
@@ -1068,9 +1092,11 @@ void Device::fail_saved()
 
 void Device::free_rings()
 {
+	xbnl_lock();   // netlink readers walk the rings
+	rings_up_ = false;
 	rings_.reset();
 	nr_rings_ = 0;
-	rings_up_ = false;
+	xbnl_unlock();
 }
 
 void Device::close()
@@ -1085,8 +1111,10 @@ void Device::close()
 		xb_fe_glue_disk_del(gd_);   // in-flight I/O drains through the rings
 	xb_fe_glue_flush_work(gd_);
 	free_rings();                      // no interrupt after this
-	if (disk_)
+	if (disk_) {
 		xb_fe_glue_disk_put(gd_);
+		nl_event(XENBLK_EV_DISCONNECTED, nullptr, false);
+	}
 	disk_ = false;
 }
 
@@ -1151,6 +1179,7 @@ void Device::reissue(Pdu* p)
 		p->ring->count_fallback();
 		xb_rt_log(XB_LOG_WARNING, "%s: the backend refused %s: flush mode %s -> %s",
 			  name_, op_name(p->failed_op), flush_mode_name(d.from), flush_mode_name(d.to));
+		nl_event(XENBLK_EV_FEATURE_DOWNGRADED, flush_mode_name(d.to), false);
 		// queue flags first, then the mode the planner sees
 		xb_fe_glue_disk_set_cache(gd_, cfg_.write_cache, cfg_.fua);
 		kstd::write_once(flush_mode_, static_cast<u8>(cfg_.flush));
@@ -1260,7 +1289,82 @@ int Device::show_stats(char* buf, unsigned len)
 	return kstd::min<int>(n, static_cast<int>(len) - 1);
 }
 
+// ---- generic netlink --------------------------------------------------------------
+
+void Device::sum_stats(DeviceStats* st)
+{
+	if (!rings_up_)
+		return;
+	for (u32 i = 0; i < nr_rings_; i++)
+		if (rings_[i])
+			rings_[i]->stats_into(st);
+}
+
+void Device::nl_snapshot(nl::Snapshot* out)
+{
+	XsSource backend(gd_, true);
+	char buf[16];
+
+	kstd::memcpy(out->name, name_, sizeof(name_));
+	out->domid = xb_fe_glue_backend_id(gd_);
+	out->devid = vdevice_;
+	out->state = static_cast<u32>(xb_fe_glue_state(gd_));
+	u32 other = 0;
+	if (backend.read("state", buf, sizeof(buf)) && parse_u32(buf, &other))
+		out->other_state = other;
+	out->connected = disk_ && rings_up_ && out->state == XB_FE_CONNECTED;
+	if (out->connected) {
+		nl::Features& f = out->features;
+		const FlushMode mode = static_cast<FlushMode>(kstd::read_once(flush_mode_));
+		f.flush_mode = nl::flush_mode_attr(mode);
+		f.flush = mode == FlushMode::flush;
+		f.barrier = mode == FlushMode::barrier;
+		f.discard = kstd::read_once(discard_on_) && cfg_.discard;
+		f.persistent = cfg_.persistent;
+		f.indirect_segs = cfg_.max_indirect_segments;
+		f.queues = nr_rings_;
+		f.ring_order = cfg_.ring_order;
+		f.abi = cfg_.abi;
+		out->sectors = cfg_.sectors;
+		out->has_mode = true;
+		out->read_only = cfg_.read_only;
+	}
+	sum_stats(&out->stats);
+	nl::stats_since(&out->stats, nl_base_);
+}
+
+void Device::nl_reset_stats()
+{
+	nl_base_ = {};
+	sum_stats(&nl_base_);
+}
+
 } // namespace
+
+namespace xb::nlk {
+bool dev_name(void* dev, char* buf, size_t len)
+{
+	const char* n = static_cast<Device*>(dev)->name();
+	if (!*n || kstd::strlen(n) >= len)
+		return false;
+	kstd::memcpy(buf, n, kstd::strlen(n) + 1);
+	return true;
+}
+bool dev_snapshot(void* dev, nl::Snapshot* out)
+{
+	static_cast<Device*>(dev)->nl_snapshot(out);
+	return true;
+}
+void dev_reset_stats(void* dev)
+{
+	static_cast<Device*>(dev)->nl_reset_stats();
+}
+int dev_configure(void*, const nl::SetRequest&, nl::SetError* err)
+{
+	err->why = "the frontend has no settings";
+	return to_int(Errno::opnotsupp);
+}
+} // namespace xb::nlk
 
 // ---- entry points from the glue ------------------------------------------------------
 
@@ -1282,7 +1386,7 @@ extern "C" void* xb_fe_probe(struct xb_fe_dev* gd)
 	Device* d = new (std::nothrow) Device(gd);
 	if (!d)
 		return nullptr;
-	if (d->probe()) {
+	if (d->probe() || xbnl_dev_add(d)) {
 		delete d;
 		return nullptr;
 	}
@@ -1292,6 +1396,7 @@ extern "C" void* xb_fe_probe(struct xb_fe_dev* gd)
 extern "C" void xb_fe_remove(void* dev)
 {
 	Device* d = static_cast<Device*>(dev);
+	xbnl_dev_del(d);   // waits for netlink readers
 	d->remove();
 	delete d;
 }

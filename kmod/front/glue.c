@@ -26,6 +26,7 @@
 
 #include "front_api.h"
 #include "../rt/rt_api.h"
+#include "nl_api.h"
 
 struct xb_fe_dev {
 	struct xenbus_device *xbdev;
@@ -724,9 +725,14 @@ void xb_front_glue_unregister(void)
 
 static int __init xb_front_init(void)
 {
-	int err = xb_front_module_init();
+	int err = xbnl_register();
 
-	if (!err)
+	if (err)
+		return err;
+	err = xb_front_module_init();
+	if (err)
+		xbnl_unregister();
+	else
 		xb_rt_debugfs_init();
 	return err;
 }
@@ -735,6 +741,7 @@ static void __exit xb_front_exit(void)
 {
 	xb_rt_debugfs_exit();
 	xb_front_module_exit();
+	xbnl_unregister();
 }
 
 module_init(xb_front_init);
