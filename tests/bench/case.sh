@@ -133,6 +133,9 @@ domu_main() {
 	fi
 	echo "BENCH-INFO $XB_NAME $(bench_domu_info)"
 	for _p in $_profiles; do bench_domu_profile "$_p" "$_why"; done
+	# stay connected until dom0 has read the backend's counters of the last
+	# profile (they go away with the device when this domain powers off)
+	tap_ok "dom0 read the last counters" xb_await bench-end 600
 }
 
 # ---------------------------------------------------------------- dom0
@@ -232,6 +235,7 @@ dom0_main() {
 		bench_dom0_profile domu "$_p"
 		case $? in 0|1) ;; *) _dead="domU domu hung in $_p"; bench_give_up domu ;; esac
 	done
+	[ -n "$_dead" ] || xb_tell domu bench-end 1
 	case " $BENCH_PROFILES " in *" fsync-barrier "*) ;; *) return 0 ;; esac
 	case $BENCH_BARRIER in
 	na:*) bench_result fsync-barrier "na=1 why=${BENCH_BARRIER#na:}"; return 0 ;;
@@ -253,5 +257,5 @@ dom0_main() {
 	fi
 	xb_wait_line bar "BENCH-BEGIN bar fsync-barrier waiting" 300 && bench_dom0_info bar
 	bench_dom0_profile bar fsync-barrier
-	[ $? != 2 ] || bench_give_up bar
+	if [ $? = 2 ]; then bench_give_up bar; else xb_tell bar bench-end 1; fi
 }
