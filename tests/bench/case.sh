@@ -8,9 +8,10 @@
 # Every measured profile gives dom0 one console line
 #   XB-BENCH cfg=.. round=.. profile=.. key=value ... [why=TEXT]
 # that tests/bench/report reads: fio's numbers (from the domain that ran fio),
-# CPU time of both domains over the profile (Xen's accounting from `xl list`
-# and each domain's /proc/stat), the block-layer counters of /dev/xvda and of
-# the null_blk device, and the blkif backend's request counters.  `why=` (always
+# the wall-clock window dom0 measured over (window_ms), CPU time of both
+# domains in it (Xen's accounting from `xl list` and each domain's
+# /proc/stat), the block-layer counters of /dev/xvda and of the null_blk
+# device, and the blkif backend's request counters.  `why=` (always
 # last) says why a cell has no number; `na=1` marks a cell that cannot exist.
 #
 # Coordination for a domU profile: the domU prints "BENCH-BEGIN NAME P waiting"
@@ -147,6 +148,9 @@ bench_xen_cpu() {
 		END { printf "%d %d\n", a * 1000, b * 1000 }'
 }
 
+# dom0's uptime in ms: the wall-clock window of a profile
+bench_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
 # the blkif backend's counters of NAME's disk
 bench_bstat() {
 	_s=/sys/bus/xen-backend/devices/vbd-$(xb_domid "$1")-$XB_DEVID/statistics
@@ -187,7 +191,7 @@ bench_dom0_profile() {
 		tap_fail "$_n $_p measured" "domU did not start the profile"
 		return 1
 	fi
-	_x0=$(bench_xen_cpu "$_n"); _c0=$(bench_cpu); _s0=$(bench_dstat "$(bench_nullb)"); _b0=$(bench_bstat "$_n")
+	_x0="$(bench_ms) $(bench_xen_cpu "$_n")"; _c0=$(bench_cpu); _s0=$(bench_dstat "$(bench_nullb)"); _b0=$(bench_bstat "$_n")
 	xb_tell "$_n" "go-$_p" 1
 	sleep "$BENCH_RUNTIME"
 	if ! xb_wait_line "$_n" "BENCH-DONE $_n $_p " 180; then
@@ -195,9 +199,9 @@ bench_dom0_profile() {
 		tap_fail "$_n $_p measured" "no result"
 		return 2
 	fi
-	_x1=$(bench_xen_cpu "$_n"); _c1=$(bench_cpu); _s1=$(bench_dstat "$(bench_nullb)"); _b1=$(bench_bstat "$_n")
+	_x1="$(bench_ms) $(bench_xen_cpu "$_n")"; _c1=$(bench_cpu); _s1=$(bench_dstat "$(bench_nullb)"); _b1=$(bench_bstat "$_n")
 	_u=$(tr -d '\r' < "$_log" | sed -n "s/^BENCH-DONE $_n $_p //p" | tail -n 1)
-	bench_result "$_p" "domu=$_n $(bench_delta "$_x0" "$_x1" xen_dom0_ms xen_domu_ms)$(bench_delta "$_c0" "$_c1" d_busy d_steal)$(bench_delta \
+	bench_result "$_p" "domu=$_n $(bench_delta "$_x0" "$_x1" window_ms xen_dom0_ms xen_domu_ms)$(bench_delta "$_c0" "$_c1" d_busy d_steal)$(bench_delta \
 		"$_s0" "$_s1" n_rd n_rdms n_wr n_wrms n_fl n_flms)$(bench_delta "$_b0" "$_b1" be_rd be_wr be_f be_rdsect be_wrsect)$_u"
 	case $_u in *why=*) tap_fail "$_n $_p measured" "${_u#*why=}"; return 1 ;; esac
 	tap_pass "$_n $_p measured"
@@ -213,10 +217,10 @@ bench_native() {
 			bench_result "$_p" "na=1 why=native has no barrier-only mode: the device takes flushes (the domU/native ratio uses native fsync)"
 			continue
 		fi
-		_x0=$(bench_xen_cpu); _c0=$(bench_cpu); _s0=$(bench_dstat "$(bench_nullb)")
+		_x0="$(bench_ms) $(bench_xen_cpu)"; _c0=$(bench_cpu); _s0=$(bench_dstat "$(bench_nullb)")
 		_r=$(bench_fio "$_p" "$_d"); _rc=$?
-		_x1=$(bench_xen_cpu); _c1=$(bench_cpu); _s1=$(bench_dstat "$(bench_nullb)")
-		bench_result "$_p" "$(bench_delta "$_x0" "$_x1" xen_dom0_ms xen_domu_ms)$(bench_delta "$_c0" "$_c1" d_busy d_steal)$(bench_delta \
+		_x1="$(bench_ms) $(bench_xen_cpu)"; _c1=$(bench_cpu); _s1=$(bench_dstat "$(bench_nullb)")
+		bench_result "$_p" "$(bench_delta "$_x0" "$_x1" window_ms xen_dom0_ms xen_domu_ms)$(bench_delta "$_c0" "$_c1" d_busy d_steal)$(bench_delta \
 			"$_s0" "$_s1" n_rd n_rdms n_wr n_wrms n_fl n_flms)$_r"
 		if [ $_rc = 0 ]; then tap_pass "native $_p measured"; else tap_fail "native $_p measured" "${_r#*why=}"; fi
 	done
