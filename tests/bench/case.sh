@@ -136,8 +136,9 @@ domu_main() {
 	for _p in $_profiles; do bench_domu_profile "$_p" "$_why"; done
 	# stay connected until dom0 has read the backend's counters of the last
 	# profile (they go away with the device when this domain powers off)
-	tap_ok "dom0 read the last counters" xb_await bench-end 600
+	tap_ok "dom0 read the last counters" bench_await_end
 }
+bench_await_end() { xb_await bench-end 600 > /dev/null; }
 
 # ---------------------------------------------------------------- dom0
 bench_result() { _p=$1; shift; echo "XB-BENCH cfg=$BENCH_CFG round=$BENCH_ROUND kernel=$KVER profile=$_p $*"; }
