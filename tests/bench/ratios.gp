@@ -22,7 +22,7 @@ if (n1 > 0) {
 	set arrow 1 from graph 0, first 1.0 to graph 1, first 1.0 nohead dt 2 lw 2 lc rgb "black" front
 	plot for [i=2:n1+1] vs_stock using i:xtic(1) title columnheader(i)
 } else {
-	set label 1 "no ratio: stock:stock or our configurations not in this run" at graph 0.5, graph 0.5 center
+	set label 1 "no ratio with a number (stock:stock or our configurations missing or failed)" at graph 0.5, graph 0.5 center
 	plot [0:1] [0:1] NaN notitle
 	unset label 1
 }
@@ -34,7 +34,7 @@ if (n2 > 0) {
 	set arrow 2 from graph 0, first 0.7 to graph 1, first 0.7 nohead dt 2 lw 2 lc rgb "black" front
 	plot for [i=2:n2+1] vs_native using i:xtic(1) title columnheader(i)
 } else {
-	set label 1 "no ratio: native not in this run" at graph 0.5, graph 0.5 center
+	set label 1 "no ratio with a number (native missing or failed)" at graph 0.5, graph 0.5 center
 	plot [0:1] [0:1] NaN notitle
 }
 unset multiplot
