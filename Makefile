@@ -9,6 +9,7 @@
 #   make fuzz       bounded libFuzzer run on request decode + validation
 #   make boottest   boot each kernel under QEMU and load both modules (no Xen)
 #   make test       setup + every test the project has
+#   make bench      benchmarks: ours vs stock vs native (not part of make test)
 #   make clean
 SHELL := /bin/bash
 TOP   := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -19,7 +20,7 @@ CORE_SRCS := $(wildcard $(TOP)/kmod/core/*.cpp)
 CORE_HDRS := $(wildcard $(TOP)/kmod/core/*.hpp $(TOP)/kmod/rt/*.hpp $(TOP)/include/uapi/xenblk/*.h)
 CORE_INCS := -I$(TOP)/kmod/rt -I$(TOP)/kmod/core -I$(TOP)/include/uapi
 
-.PHONY: all setup modules modules-one tools xbctl check fuzz boottest vmtest demo test clean
+.PHONY: all setup modules modules-one tools xbctl check fuzz boottest vmtest demo test bench clean
 all: modules
 
 # ---------------------------------------------------------------- kernels
@@ -180,6 +181,20 @@ demo: setup
 vmtest: setup
 	@$(MAKE) --no-print-directory modules tools
 	@$(TOP)/tests/run-all --kernels "$(KVERS)" --only vm
+
+# Benchmarks (Documentation/benchmarks.md): every configuration in the test bed,
+# interleaved, BENCH_ROUNDS rounds of BENCH_RUNTIME seconds per fio profile; the
+# table, JSON and plot go to bench/results/DATE-TIME/ (or BENCH_OUT).  A try-out:
+# make bench BENCH_ROUNDS=1 BENCH_RUNTIME=3 (labelled quick).
+BENCH_ROUNDS  ?= 3
+BENCH_RUNTIME ?= 5
+BENCH_KERNEL  ?= 6.1
+BENCH_CONFIGS ?= stock:stock ours:ours ours:stock stock:ours native
+BENCH_OUT     ?=
+bench: setup
+	@$(MAKE) --no-print-directory modules
+	@$(TOP)/tests/bench/run --rounds $(BENCH_ROUNDS) --runtime $(BENCH_RUNTIME) --kernel $(BENCH_KERNEL) \
+		--configs "$(BENCH_CONFIGS)" $(if $(BENCH_OUT),--out $(BENCH_OUT))
 
 clean:
 	rm -rf $(BUILD)

@@ -61,6 +61,7 @@ HOST_PKGS=(
   qemu-system-x86 qemu-system-xen busybox-static
   libnl-genl-3-dev pkg-config
   fdisk e2fsprogs fio util-linux bash coreutils
+  gnuplot-nox
 )
 
 missing_pkgs() {
