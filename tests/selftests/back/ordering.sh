@@ -1,12 +1,13 @@
 # Cross-ring ordering of barriers: our backend in barrier-only mode
 # (flush_policy=barrier), two rings, a writer pinned to each vCPU (so each ring
-# has writes in flight) while a third loop fsyncs (each fsync is an empty
+# has writes in flight: the disk answers every request 200 ms late) while a
+# third loop fsyncs (each fsync is an empty
 # WRITE_BARRIER on the ring of its vCPU).  The backend's counters br_waits /
 # br_waited show barriers that arrived while other rings had requests in
 # flight and waited for them; every region reads back as written.
 # The first domU only lets dom0 set the module parameter, which applies at the
 # next connect: dom0 destroys it and starts a second domU, "ord".
-# vm-options: --disk nullb,size=64,cache=32 --vcpus 2
+# vm-options: --disk nullb,size=64,cache=32,delay=200 --vcpus 2
 # vm-backends: ours
 # vm-fronts: stock
 
