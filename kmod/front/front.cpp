@@ -153,6 +153,17 @@ const char* op_name(u8 op)
 	}
 }
 
+// Push every block request of 'list' onto '*head' (their order does not matter).
+void push_all(Pdu** head, Pdu* list)
+{
+	while (list) {
+		Pdu* p = list;
+		list = p->next;
+		p->next = *head;
+		*head = p;
+	}
+}
+
 enum class Submit { queued, busy, resource, done };
 
 class Ring {
@@ -993,12 +1004,7 @@ int Device::resume()
 			rings_[q]->suspend(&saved);
 	{
 		Guard g(reissue_lock_.get());
-		while (saved) {
-			Pdu* p = saved;
-			saved = p->next;
-			p->next = saved_;
-			saved_ = p;
-		}
+		push_all(&saved_, saved);
 	}
 	set_rings_up(false);
 	resume_sectors_ = cfg_.sectors;
@@ -1158,12 +1164,7 @@ void Device::queue_reissue(Pdu* list)
 {
 	{
 		Guard g(reissue_lock_.get());
-		while (list) {
-			Pdu* p = list;
-			list = p->next;
-			p->next = reissue_head_;
-			reissue_head_ = p;
-		}
+		push_all(&reissue_head_, list);
 	}
 	xb_fe_glue_schedule_work(gd_);
 }
