@@ -8,6 +8,7 @@
 # vm-options: --disk nullb,size=64,cache=0 --vcpus 2 --timeout 1200
 # vm-cells: stock:ours
 # vm-kernels: 6.1
+# vm-long: yes
 
 domu_main() {
 	# this domU is destroyed under I/O: close its TAP stream first
