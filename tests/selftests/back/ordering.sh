@@ -8,6 +8,7 @@
 # The first domU only lets dom0 set the module parameter, which applies at the
 # next connect: dom0 destroys it and starts a second domU, "ord".
 # vm-options: --disk nullb,size=64,cache=32,delay=200 --vcpus 2
+# vm-kernels: 6.1
 # vm-backends: ours
 # vm-fronts: stock
 

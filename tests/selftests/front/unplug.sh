@@ -3,6 +3,7 @@
 # the writers end (their next write fails) instead of hanging, and the domU
 # kernel log stays clean; with no disk the module unloads and loads again.
 # vm-options: --disk loop,size=64 --vcpus 2
+# vm-kernels: 6.1
 # vm-cells: ours:stock
 
 domu_main() {
