@@ -55,7 +55,12 @@ void xbnl_lock(void);
 void xbnl_unlock(void);
 int xbnl_dev_add(void *dev);          /* 0 or -ENOMEM */
 void xbnl_dev_del(void *dev);
-void *xbnl_dev_at(unsigned long pos); /* the pos-th device (lock held) or NULL */
+/* Each device gets a serial when added, increasing in list order.  dev_from:
+ * the first device whose serial is >= *serial (lock held), *serial set to
+ * its serial; NULL when there is none.  A dump resumes from the serial after
+ * the last device it reported, so devices added or removed between its
+ * messages are never skipped nor repeated. */
+void *xbnl_dev_from(unsigned long *serial);
 
 /* module init / exit (glue.c) */
 int xbnl_register(void);

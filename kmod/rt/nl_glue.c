@@ -42,9 +42,11 @@ static struct genl_family xbnl_family;
 struct xbnl_dev {
 	struct list_head node;
 	void *dev;
+	unsigned long serial;   /* increasing in list order: dumps resume by it */
 };
 
 static DEFINE_MUTEX(xbnl_mutex);
+static unsigned long xbnl_next_serial;   /* under xbnl_mutex */
 static LIST_HEAD(xbnl_devs);
 
 void xbnl_lock(void)
@@ -65,6 +67,7 @@ int xbnl_dev_add(void *dev)
 		return -ENOMEM;
 	d->dev = dev;
 	mutex_lock(&xbnl_mutex);
+	d->serial = xbnl_next_serial++;
 	list_add_tail(&d->node, &xbnl_devs);
 	mutex_unlock(&xbnl_mutex);
 	return 0;
@@ -85,14 +88,17 @@ void xbnl_dev_del(void *dev)
 	mutex_unlock(&xbnl_mutex);
 }
 
-void *xbnl_dev_at(unsigned long pos)
+void *xbnl_dev_from(unsigned long *serial)
 {
 	struct xbnl_dev *d;
 
 	lockdep_assert_held(&xbnl_mutex);
-	list_for_each_entry(d, &xbnl_devs, node)
-		if (pos-- == 0)
+	list_for_each_entry(d, &xbnl_devs, node) {
+		if (d->serial >= *serial) {
+			*serial = d->serial;
 			return d->dev;
+		}
+	}
 	return NULL;
 }
 

@@ -40,7 +40,7 @@ void* find(const char* name, const char** why)
 		return nullptr;
 	}
 	for (unsigned long pos = 0;; pos++) {
-		void* dev = xbnl_dev_at(pos);
+		void* dev = xbnl_dev_from(&pos);
 		if (!dev)
 			break;
 		if (dev_name(dev, buf, sizeof(buf)) && !kstd::strcmp(buf, name))
@@ -111,7 +111,7 @@ extern "C" int xb_nl_dump(struct xbnl_msg* m, unsigned long* pos)
 	nlk::ListLock lock;
 	bool any = false;
 	for (;; ++*pos) {
-		void* dev = xbnl_dev_at(*pos);
+		void* dev = xbnl_dev_from(pos);
 		if (!dev)
 			return 0;
 		*snap = nl::Snapshot();
