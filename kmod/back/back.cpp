@@ -975,7 +975,11 @@ int Ring::work(bool stopping)
 	int ret = XBG_WORK_IDLE;
 
 	reap();
-	if (!stopping && !ring_.stopped()) {
+	if (!stopping && !ring_.stopped() && xbg_hold_requests()) {
+		// hold_requests (tests of frontends' resume): requests stay on the
+		// ring unanswered; look again after a short sleep
+		ret = XBG_WORK_RETRY;
+	} else if (!stopping && !ring_.stopped()) {
 		xbg_ring_plug(glue);
 		for (u32 batch = 0; batch < ring_.size(); batch++) {
 			if (barrier_wait_) {

@@ -98,7 +98,7 @@ int xb_back_dev_mode(void *dev, char *buf, unsigned int len);
 
 /* Ring worker: one pass.  stopping: reap completions only.
  * Returns XBG_WORK_IDLE, XBG_WORK_MORE (call again) or XBG_WORK_RETRY (call
- * again after a short sleep: out of memory). */
+ * again after a short sleep: out of memory, or requests held by the test knob). */
 enum { XBG_WORK_IDLE = 0, XBG_WORK_MORE = 1, XBG_WORK_RETRY = 2 };
 int xb_back_ring_work(void *ring, int stopping);
 
@@ -107,6 +107,8 @@ int xb_back_glue_on_xen(void);         /* 1: running in a Xen domain (dom0 or dr
 void xbg_get_params(struct xbg_params *out);
 /* test knob: blkif operations (bit 1 << op) to answer with EOPNOTSUPP */
 unsigned int xbg_refuse_ops(void);
+/* test knob: 1 while new requests are to be left on the rings */
+int xbg_hold_requests(void);
 unsigned long long xbg_now_ns(void);
 
 /* xenstore: our directory and the frontend's; 1 if present */

@@ -59,6 +59,15 @@ unsigned int xbg_refuse_ops(void)
 	return READ_ONCE(refuse_ops);
 }
 
+static bool hold_requests;
+module_param(hold_requests, bool, 0644);
+MODULE_PARM_DESC(hold_requests, "for testing frontends: leave new requests on the rings (bios in flight still complete and are answered) until cleared");
+
+int xbg_hold_requests(void)
+{
+	return READ_ONCE(hold_requests);
+}
+
 void xbg_get_params(struct xbg_params *out)
 {
 	kernel_param_lock(THIS_MODULE);
