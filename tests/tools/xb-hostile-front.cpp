@@ -831,14 +831,18 @@ void run_backwards(Front& f, const Scenario& s, Tap& tap)
 // A whole ring published at once (req_prod exactly one ring ahead, which is
 // legal), valid READs alternating with unknown ops: every request answered
 // once, each with its own status.
-void run_full_ring(Front& f, const Scenario& s, Tap& tap)
+// Every free slot filled, one notification.  reads: every other request a
+// valid READ (the rest unknown ops), else unknown ops only: answered without
+// any I/O, so no completion wakes the backend up again; it must answer the
+// whole ring from that one notification.
+void full_ring(Front& f, const Scenario& s, Tap& tap, bool reads)
 {
 	struct Sent { u64 id; bool valid; bool answered; };
 	std::vector<Sent> sent;
 	const u32 n = f.ring.free_requests();
 	for (u32 i = 0; i < n; i++) {
 		xb::Request r;
-		if (i % 2 == 0)
+		if (reads && i % 2 == 0)
 			one_page(f, r, BLKIF_OP_READ, kPatternSector);
 		else
 			r = f.request(7);
@@ -847,7 +851,7 @@ void run_full_ring(Front& f, const Scenario& s, Tap& tap)
 			tap.result(false, std::string(s.name) + ": no ring slot");
 			return;
 		}
-		sent.push_back({r.id, i % 2 == 0, false});
+		sent.push_back({r.id, reads && i % 2 == 0, false});
 	}
 	f.ring.push_requests_and_check_notify();
 	f.evtchn.notify();
@@ -876,6 +880,9 @@ void run_full_ring(Front& f, const Scenario& s, Tap& tap)
 		   " answered, " + std::to_string(okay) + " OKAY, " + std::to_string(refused) + " refused" +
 		   (trouble.empty() ? "" : "; " + trouble));
 }
+
+void run_full_ring(Front& f, const Scenario& s, Tap& tap) { full_ring(f, s, tap, true); }
+void run_full_ring_refused(Front& f, const Scenario& s, Tap& tap) { full_ring(f, s, tap, false); }
 
 #define ONE(name, need, expect, build) {name, Need::need, Expect::expect, build, nullptr}
 #define RUN(name, need, run) {name, Need::need, Expect::okay, nullptr, run}
@@ -926,6 +933,7 @@ const Scenario kScenarios[] = {
 	RUN("valid READ after bad discards", none, run_read_back),
 
 	RUN("a full ring at once: 16 valid READs and 16 unknown ops", none, run_full_ring),
+	RUN("a full ring at once of unknown ops, one notification: every one answered", none, run_full_ring_refused),
 	RUN("valid READ after the full ring", none, run_read_back),
 	RUN("ring overflow: req_prod 4 rings + 7 ahead", none, run_overflow),
 };
