@@ -981,7 +981,14 @@ int Ring::work(bool stopping)
 		ret = XBG_WORK_RETRY;
 	} else if (!stopping && !ring_.stopped()) {
 		xbg_ring_plug(glue);
-		for (u32 batch = 0; batch < ring_.size(); batch++) {
+		// A request takes two steps (taken off the ring and parked, then
+		// dispatched): a pass may take a whole ring of them.  A pass that
+		// ends because its budget ran out asks for another one: requests may
+		// be left on the ring, and req_event was not moved past them, so the
+		// frontend will not notify us for them.
+		const u32 budget = 2 * ring_.size();
+		u32 batch = 0;
+		for (; batch < budget; batch++) {
 			if (barrier_wait_) {
 				if (!dev_->gate.drained(dev_->nr_rings()))
 					break;
@@ -1016,9 +1023,9 @@ int Ring::work(bool stopping)
 				break;
 			decode_request(abi_, slot, &parked_);
 			have_parked_ = true;
-			if (batch + 1 == ring_.size())
-				ret = XBG_WORK_MORE;
 		}
+		if (batch == budget && ret == XBG_WORK_IDLE)
+			ret = XBG_WORK_MORE;
 		xbg_ring_unplug(glue);
 		if (ring_.stopped() && !stop_logged_) {
 			stop_logged_ = true;
