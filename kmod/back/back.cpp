@@ -235,6 +235,7 @@ public:
 
 private:
 	BackendConfig effective_config();
+	void republish_transport();
 	void sum_stats(DeviceStats* s);
 	void connect();
 	void disconnect();
@@ -273,19 +274,44 @@ BackendConfig Device::effective_config()
 	return cfg;
 }
 
+// Keys written into our own xenstore directory.
+class OurKeys final : public KeySink {
+public:
+	explicit OurKeys(xbg_dev* gd) : gd_(gd) {}
+	int write(const char* key, const char* value) override { return xbg_write(gd_, key, value); }
+private:
+	xbg_dev* gd_;
+};
+
 void Device::probe()
 {
-	cfg_ = effective_config();
-	class Sink final : public KeySink {
-	public:
-		explicit Sink(xbg_dev* gd) : gd_(gd) {}
-		int write(const char* key, const char* value) override { return xbg_write(gd_, key, value); }
-	private:
-		xbg_dev* gd_;
-	} sink(gd_);
-	const int err = backend_publish_transport(cfg_, sink);
+	const BackendConfig cfg = effective_config();
+	xbg_dev_lock(gd_);
+	cfg_ = cfg;
+	xbg_dev_unlock(gd_);
+	OurKeys sink(gd_);
+	const int err = backend_publish_transport(cfg, sink);
 	if (err)
 		xbg_fatal(gd_, err, "writing transport features");
+}
+
+// A netlink SET changed the number of rings or their size: the transport keys
+// a frontend reads when it starts a handshake are written again, so that the
+// next one (a reconnect) asks within the new limits, and connect() accepts
+// exactly what was published.  A connected frontend keeps its rings.
+void Device::republish_transport()
+{
+	const BackendConfig want = effective_config();
+	xbg_dev_lock(gd_);
+	cfg_.max_queues = want.max_queues;
+	cfg_.max_ring_order = want.max_ring_order;
+	const BackendConfig cfg = cfg_;
+	xbg_dev_unlock(gd_);
+	OurKeys sink(gd_);
+	const int err = backend_publish_transport(cfg, sink);
+	if (err)
+		xb_rt_log(XB_LOG_WARNING, "vbd-%u-%u: writing the transport features again failed: %d",
+			  xbg_domid(gd_), xbg_handle(gd_), err);
 }
 
 void Device::hotplug_changed()
@@ -376,11 +402,14 @@ void Device::connect()
 	int err;
 
 	disconnect();
-	// transport keys were published at probe: keep those limits
+	// the limits the transport keys published (at probe, or again after a
+	// netlink SET of the rings): accept exactly those
+	xbg_dev_lock(gd_);
 	cfg.max_queues = cfg_.max_queues;
 	cfg.max_ring_order = cfg_.max_ring_order;
 	cfg.max_indirect_segments = cfg_.max_indirect_segments;
 	cfg.persistent = cfg_.persistent;
+	xbg_dev_unlock(gd_);
 
 	kstd::unique_ptr<BackQueue[]> queues(new (std::nothrow) BackQueue[cfg.max_queues]);
 	if (!queues) {
@@ -685,6 +714,8 @@ int Device::nl_configure(const nl::SetRequest& req, nl::SetError* err)
 	xbg_dev_lock(gd_);
 	const int rc = nl::apply_set(req, &settings_, err);
 	xbg_dev_unlock(gd_);
+	if (!rc && (req.has[XENBLK_C_MAX_QUEUES] || req.has[XENBLK_C_MAX_RING_ORDER]))
+		republish_transport();
 	if (!rc) {
 		char name[nl::name_len];
 		nl_name(name, sizeof(name));

@@ -27,6 +27,9 @@ domu_main() {
 	tap_ok "xen-evtchn and xen-gntalloc load" modprobe -a xen-evtchn xen-gntalloc || return
 	# our backend must answer exactly as the core's validation rules say
 	strict=; [ "$BACK" = ours ] && strict=--strict
+	# our backend: dom0's netlink monitor listens before the first bad request
+	[ "$BACK" != ours ] || xb_await monitor-ready 240 > /dev/null ||
+		tap_fail "dom0's monitor is listening"
 	xb-hostile-front --hold hostile-go --hold-timeout 400 --timeout 5 $strict 2>&1 | tee /tmp/hostile.out
 	# the tool's TAP lines, renumbered into this domU's stream
 	while IFS= read -r l; do
@@ -46,6 +49,14 @@ dom0_main() {
 	if [ "$FRONT" != none ]; then
 		tap_skip "hostile frontend" "needs --front none (a frontend driver owns the vbd)"
 		return
+	fi
+	if [ "$BACK" = ours ]; then
+		# the events our backend sends while it is attacked
+		xbctl -j monitor > /tmp/mon 2> /tmp/mon.err &
+		mon_pid=$!
+		i=0; while ! grep -q listening /tmp/mon.err 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+		tap_ok "xbctl monitor is listening" grep -q listening /tmp/mon.err
+		xb_tell domu monitor-ready 1
 	fi
 	tap_ok "hostile frontend ran its scenarios" \
 		twice xb_wait_line domu '^(XB-HOSTILE-HOLD|XENBLK-DOMU-END)' 300
@@ -74,6 +85,17 @@ dom0_main() {
 	bad=$(grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection' /tmp/klog | grep -v ' traps: ' || true)
 	tap_is "dom0 kernel log clean while the ring is stopped" "$bad" ""
 
+	if [ "$BACK" = ours ]; then
+		dev=vbd-$(xb_domid domu)-51712
+		sleep 1
+		tap_diag "events: $(tr '\n' ' ' < /tmp/mon)"
+		tap_ok "monitor: bad_request events for the rejected requests" \
+			grep -q "\"event\":\"bad_request\",\"name\":\"$dev\"" /tmp/mon
+		tap_ok "monitor: a ring_error event for the overflow" \
+			grep -q "\"event\":\"ring_error\",\"name\":\"$dev\".*overran the ring" /tmp/mon
+		tap_ok "monitor -j: every line is JSON" xb-json lines < /tmp/mon
+		kill $mon_pid 2>/dev/null
+	fi
 	xb_tell domu hostile-go 1   # the tool now closes the device
 	tap_ok "domU finished" twice xb_domu_wait_end domu 120
 	tap_is "backend Closed after the frontend closed" "$(xenstore-read "$be/state")" 6

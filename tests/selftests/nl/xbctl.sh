@@ -127,11 +127,22 @@ domu_main() {
 	tap_is "reconnected: flush mode barrier" "$(j features.flush_mode)" barrier
 	tap_is "reconnected: sysfs agrees" "$(fe_mode)" barrier
 	tap_is "reconnected: no flush-cache" "$(j features.flush)" false
+	tap_is "reconnected: one queue (max_queues=1)" "$(j features.queues)" 1
+	tap_is "reconnected: one hardware queue in sysfs" "$(ls /sys/block/xvda/mq | wc -l)" 1
+	tap_is "reconnected: one ring page (max_ring_order=0)" "$(sed -n 's/^ring_pages //p' /sys/block/xvda/xenblk_stats)" 1
 	dd if=/tmp/p of=/dev/xvda bs=4k count=1 oflag=direct conv=fsync 2>/dev/null
 	xbctl -j stats xvda > /tmp/st.json
 	tap_is "reconnected: one fsync is one barrier" "$(s barrier.requests)" 1
 	tap_is "reconnected: and no flush" "$(s flush.requests)" 0
 	echo "NL-RECONNECTED"
+
+	# the backend refuses barriers (its refuse_ops test knob): the frontend
+	# has no flush mode left, the fsync fails, both monitors see the downgrade
+	tap_ok "dom0 made the backend refuse barriers" xb_await refuse-set 240
+	tap_ok "fsync with barriers refused fails" \
+		sh -c '! dd if=/tmp/p of=/dev/xvda bs=4k count=1 oflag=direct conv=fsync 2>/dev/null'
+	tap_ok "monitor: feature_downgraded xvda to none" nl_wait_event feature_downgraded xvda none
+	echo "NL-DOWNGRADED"
 
 	tap_ok "dom0 attached and detached xvdb" xb_await detach-done 240
 	tap_ok "monitor: xvdb connected" nl_saw connected xvdb
@@ -201,9 +212,12 @@ dom0_main() {
 	tap_ok "set as nobody: says why" grep -q 'permission denied: set needs CAP_NET_ADMIN' /tmp/out
 	tap_is "set as nobody: nothing changed" "$(xbctl -j show "$dev" | xb-json get config.flush_policy)" auto
 
-	tap_ok "set flush=barrier" xbctl set "$dev" flush=barrier
+	tap_ok "set flush=barrier max_queues=1 max_ring_order=0" \
+		xbctl set "$dev" flush=barrier max_queues=1 max_ring_order=0
 	xbctl -j show "$dev" > /tmp/show.json
 	tap_is "setting recorded" "$(j config.flush_policy)" barrier
+	tap_is "setting recorded: max_queues" "$(j config.max_queues)" 1
+	tap_is "setting recorded: max_ring_order" "$(j config.max_ring_order)" 0
 	tap_is "connected device keeps its features until the next connect" "$(j features.flush_mode)" flush
 	xb_tell domu barrier-set 1
 	nl_need "domU reconnected" xb_wait_line domu 'NL-RECONNECTED' 240 || return
@@ -212,8 +226,20 @@ dom0_main() {
 	tap_is "after the reconnect: no flush-cache" "$(j features.flush)" false
 	tap_is "xenstore: feature-flush-cache 0" "$(xenstore-read "$be/feature-flush-cache")" 0
 	tap_is "xenstore: feature-barrier 1" "$(xenstore-read "$be/feature-barrier")" 1
+	tap_is "after the reconnect: one ring" "$(j features.queues)" 1
+	tap_is "after the reconnect: ring order 0" "$(j features.ring_order)" 0
+	tap_is "xenstore: multi-queue-max-queues 1" "$(xenstore-read "$be/multi-queue-max-queues")" 1
+	tap_is "xenstore: max-ring-page-order 0" "$(xenstore-read "$be/max-ring-page-order")" 0
 	tap_ok "monitor: $dev disconnected" nl_saw disconnected "$dev"
 	tap_ok "monitor: $dev connected with barrier" nl_saw connected "$dev" barrier
+
+	echo 4 > /sys/module/xenblk_back/parameters/refuse_ops   # 1 << WRITE_BARRIER
+	xb_tell domu refuse-set 1
+	nl_need "domU saw the downgrade" xb_wait_line domu 'NL-DOWNGRADED' 240 || { echo 0 > /sys/module/xenblk_back/parameters/refuse_ops; return; }
+	echo 0 > /sys/module/xenblk_back/parameters/refuse_ops
+	tap_ok "monitor: $dev feature_downgraded (feature-barrier withdrawn)" \
+		nl_wait_event feature_downgraded "$dev" feature-barrier
+	tap_is "xenstore: feature-barrier 0" "$(xenstore-read "$be/feature-barrier")" 0
 
 	# a second disk, hot-plugged and unplugged
 	truncate -s 16M /tmp/disk2.img && losetup /dev/loop1 /tmp/disk2.img
