@@ -19,6 +19,7 @@
 #include "front_response.hpp"
 #include "nl_api.h"
 #include "nl_kernel.hpp"
+#include "grant_pool.hpp"
 
 namespace {
 
@@ -31,6 +32,7 @@ using kstd::span;
 constexpr u32 no_shadow = ~u32{0};
 constexpr u8 no_op = 0xff;
 constexpr u32 max_block_segments = 256;   // per block request, with indirect
+constexpr unsigned purge_interval_ms = 10000;   // looking for pool pages the backend unmapped
 static_assert(max_block_segments <= blkif_max_indirect_segs);
 
 // ---- locking -------------------------------------------------------------------
@@ -115,6 +117,14 @@ struct Pdu {
 	bool saved;        // on the resume list (once, however many ring slots it had)
 };
 
+// With persistent grants: one data page of a request, copied through a pool page.
+struct PoolUse {
+	PoolPage* pg;
+	u64 frame;         // the block request's page
+	u16 off;           // bytes [off, off + len) of both pages
+	u16 len;
+};
+
 // One blkif request in flight, by ring id.
 struct Shadow {
 	Pdu* pdu;                  // nullptr: free
@@ -127,6 +137,10 @@ struct Shadow {
 	u32* grefs;                // grefs_inline or an allocated array
 	void* indirect_page[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
 	u32 indirect_gref[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
+	// persistent grants: the pool pages used (nr_grants of them, and nr_indirect)
+	PoolUse uses_inline[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+	PoolUse* uses;             // uses_inline or an allocated array
+	PoolPage* indirect_pg[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
 };
 
 StatOp stat_op(u8 op)
@@ -175,6 +189,10 @@ public:
 
 	int setup(u32 ring_order, Abi abi, u32 max_pieces);
 	void teardown();
+	// at connect: persistent grants or not, for requests of at most max_segments
+	void start(bool persistent, u32 max_segments);
+	void purge();      // frees pool pages the backend no longer maps
+	void pool_into(PoolStats* st, u32* pages, u32* free_pages);
 	FrontQueue front_queue() const { return {span<const u32>(grefs_, nr_pages_), port_}; }
 
 	// queue_rq and re-issue: plan, grant and put one block request on the ring
@@ -197,6 +215,11 @@ private:
 	u32 alloc_shadow();
 	void release_shadow(u32 id);
 	bool end_grants(Shadow& s);
+	PoolPage* pool_get();
+	void pool_after_response(PoolPage* pg);
+	void pool_free_chain(PoolPage* chain, bool deferred);
+	void release_pool_pages(Shadow& s, bool read_done);
+	bool grant_pieces_persistent(Shadow& s, const WireRequest& w, bool to_backend);
 	void complete_shadow(u32 id, s16 status, Pdu** done);
 	void fail_all_locked(Pdu** done);
 	bool bad_response(const char* fmt, unsigned long long a, unsigned b, unsigned c, const char* why);
@@ -223,6 +246,8 @@ private:
 	unique_ptr<WireRequest[]> wreqs_;
 	bool push_pending_ = false;
 	RingStats stats_ = {};
+	bool persistent_ = false;
+	FrontGrantPool pool_;
 };
 
 class Device {
@@ -237,6 +262,7 @@ public:
 	void remove();
 	int resume();
 	void work();
+	void purge();
 	Ring* ring(u32 i) { return i < nr_rings_ ? rings_[i].get() : nullptr; }
 	int show_stats(char* buf, unsigned len);
 
@@ -368,6 +394,10 @@ void Ring::teardown()
 			p = n;
 		}
 	}
+	// every pool page is free now; one the backend still maps is freed by
+	// the grant table once it is unmapped, never before
+	pool_free_chain(pool_.drain_free(), true);
+	persistent_ = false;
 	if (nr_pages_)
 		xb_fe_glue_ring_teardown(&shared_, nr_pages_, grefs_);
 	nr_pages_ = 0;
@@ -421,6 +451,8 @@ void Ring::release_shadow(u32 id)
 	Shadow& s = shadow_[id];
 	if (s.grefs && s.grefs != s.grefs_inline)
 		xb_rt_free(s.grefs);
+	if (s.uses && s.uses != s.uses_inline)
+		xb_rt_free(s.uses);
 	s = {};
 	flight_[id] = {};
 	s.next_free = free_head_;
@@ -452,6 +484,144 @@ bool Ring::end_grants(Shadow& s)
 		dev_->set_broken();
 	}
 	return !leaked;
+}
+
+void Ring::start(bool persistent, u32 max_segments)
+{
+	Guard g(lock_.get());
+	// a new connection has new rings: nothing is in flight and the pool is empty
+	persistent_ = persistent;
+	pool_.init(persistent ? persistent_pool_bound(ring_.size(), max_segments) : 0);
+}
+
+// A pool page for one request: the one returned last, else a new one
+// (allocated without sleeping, zeroed, granted read-write), within the bound.
+PoolPage* Ring::pool_get()
+{
+	if (PoolPage* pg = pool_.take())
+		return pg;
+	if (!pool_.can_grow())
+		return nullptr;
+	auto* pg = static_cast<PoolPage*>(xb_rt_alloc_nowait(sizeof(PoolPage)));
+	if (!pg)
+		return nullptr;
+	*pg = {};
+	unsigned long long pfn = 0;
+	void* page = xb_fe_glue_page_alloc_nowait(&pfn);
+	if (!page) {
+		xb_rt_free(pg);
+		return nullptr;
+	}
+	kstd::memset(page, 0, BLKIF_PAGE_SIZE);   // nothing of ours reaches the backend
+	const int ref = xb_fe_glue_grant(dev_->gd(), pfn, 0);
+	if (ref < 0) {
+		xb_fe_glue_page_free(page);
+		xb_rt_free(pg);
+		return nullptr;
+	}
+	pg->page = page;
+	pg->pfn = pfn;
+	pg->gref = static_cast<u32>(ref);
+	pool_.adopt(pg);   // can_grow() was checked under the same lock
+	return pg;
+}
+
+// After a response: a page the backend still maps was made persistent by it
+// and is kept; for any other the attempt ended the grant, and the page goes.
+void Ring::pool_after_response(PoolPage* pg)
+{
+	const bool ended = xb_fe_glue_end_grant(pg->gref) == 1;
+
+	switch (completion_fate(true, ended)) {
+	case PageFate::keep:
+		pool_.give_back(pg, true);
+		break;
+	case PageFate::drop:
+	case PageFate::hold:   // not reached with persistent = true
+		pool_.forget(pg);
+		xb_fe_glue_page_free(pg->page);
+		xb_rt_free(pg);
+		break;
+	}
+}
+
+// Pages that left the pool.  deferred: their grant is still active; end it
+// now, or let the grant table free the page when the backend unmaps it.
+void Ring::pool_free_chain(PoolPage* chain, bool deferred)
+{
+	while (chain) {
+		PoolPage* n = chain->next;
+		if (deferred)
+			xb_fe_glue_end_grant_free(chain->gref, chain->page);
+		else
+			xb_fe_glue_page_free(chain->page);
+		xb_rt_free(chain);
+		chain = n;
+	}
+}
+
+// Response to a request that used pool pages: copy a read's data out, then
+// let each page go back or leave.
+void Ring::release_pool_pages(Shadow& s, bool read_done)
+{
+	for (u32 i = 0; i < s.nr_grants; i++) {
+		const PoolUse& u = s.uses[i];
+		if (read_done)
+			xb_fe_glue_copy_from_pool(u.frame, u.pg->page, u.off, u.len);
+		pool_after_response(u.pg);
+	}
+	for (u32 i = 0; i < s.nr_indirect; i++)
+		pool_after_response(s.indirect_pg[i]);
+	s.nr_grants = 0;
+	s.nr_indirect = 0;
+}
+
+// The data pages of one blkif request through pool pages (a write's data is
+// copied in now).  false: no page to be had; what was taken stays in s for
+// the rollback.
+bool Ring::grant_pieces_persistent(Shadow& s, const WireRequest& w, bool to_backend)
+{
+	s.uses = s.uses_inline;
+	if (w.nr_pieces > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+		s.uses = static_cast<PoolUse*>(xb_rt_alloc_nowait(sizeof(PoolUse) * w.nr_pieces));
+		if (!s.uses) {
+			s.uses = s.uses_inline;
+			return false;
+		}
+	}
+	for (u32 i = 0; i < w.nr_pieces; i++) {
+		const GrantPiece& gp = pieces_[w.first_piece + i];
+		PoolPage* pg = pool_get();
+		if (!pg)
+			return false;
+		const u16 off = static_cast<u16>(gp.first_sect * BLKIF_SECTOR_SIZE);
+		const u16 len = static_cast<u16>((gp.last_sect - gp.first_sect + 1u) * BLKIF_SECTOR_SIZE);
+		s.uses[s.nr_grants] = {pg, gp.frame, off, len};
+		s.grefs[s.nr_grants++] = pg->gref;
+		if (to_backend)
+			xb_fe_glue_copy_to_pool(pg->page, gp.frame, off, len);
+	}
+	return true;
+}
+
+void Ring::purge()
+{
+	PoolPage* gone;
+	{
+		Guard g(lock_.get());
+		if (!persistent_)
+			return;
+		gone = pool_.remove_free_if([](PoolPage* pg) { return xb_fe_glue_end_grant(pg->gref) == 1; });
+	}
+	pool_free_chain(gone, false);   // their grants ended
+}
+
+void Ring::pool_into(PoolStats* st, u32* pages, u32* free_pages)
+{
+	Guard g(lock_.get());
+	st->add(pool_.stats());
+	*pages += pool_.total();
+	*free_pages += pool_.nr_free();
 }
 
 Submit Ring::submit(Pdu* p, int* err, xb_fe_hctx* hctx)
@@ -551,16 +721,28 @@ Submit Ring::submit_locked(Pdu* p, int* err)
 			if (!s.grefs)
 				goto rollback;
 		}
-		for (u32 i = 0; i < w.nr_pieces; i++) {
-			const int ref = xb_fe_glue_grant(dev_->gd(), pieces_[w.first_piece + i].frame,
-							 to_backend ? 1 : 0);
-			if (ref < 0)
+		if (persistent_) {
+			if (!grant_pieces_persistent(s, w, to_backend))
 				goto rollback;
-			s.grefs[s.nr_grants++] = static_cast<u32>(ref);
+		} else {
+			for (u32 i = 0; i < w.nr_pieces; i++) {
+				const int ref = xb_fe_glue_grant(dev_->gd(), pieces_[w.first_piece + i].frame,
+								 to_backend ? 1 : 0);
+				if (ref < 0)
+					goto rollback;
+				s.grefs[s.nr_grants++] = static_cast<u32>(ref);
+			}
 		}
 		for (u32 k = 0; k < w.nr_indirect_pages; k++) {
 			unsigned long long pfn = 0;
-			void* page = xb_fe_glue_page_alloc_nowait(&pfn);
+			PoolPage* ipg = nullptr;
+			void* page;
+			if (persistent_) {
+				ipg = pool_get();
+				page = ipg ? ipg->page : nullptr;
+			} else {
+				page = xb_fe_glue_page_alloc_nowait(&pfn);
+			}
 			if (!page)
 				goto rollback;
 			auto* seg = static_cast<struct blkif_request_segment*>(page);
@@ -571,6 +753,12 @@ Submit Ring::submit_locked(Pdu* p, int* err)
 				seg[i].gref = s.grefs[first + i];
 				seg[i].first_sect = pieces_[w.first_piece + first + i].first_sect;
 				seg[i].last_sect = pieces_[w.first_piece + first + i].last_sect;
+			}
+			if (ipg) {
+				s.indirect_pg[s.nr_indirect] = ipg;
+				s.indirect_page[s.nr_indirect] = page;
+				s.indirect_gref[s.nr_indirect++] = ipg->gref;
+				continue;
 			}
 			const int ref = xb_fe_glue_grant(dev_->gd(), pfn, 1);
 			if (ref < 0) {
@@ -623,8 +811,19 @@ Submit Ring::submit_locked(Pdu* p, int* err)
 
 rollback:
 	for (u32 id = first_id; id != no_shadow;) {
-		const u32 next = shadow_[id].next_free;
-		end_grants(shadow_[id]);
+		Shadow& s = shadow_[id];
+		const u32 next = s.next_free;
+		if (s.uses) {
+			// never sent: the pages go back untouched, still granted
+			for (u32 i = 0; i < s.nr_grants; i++)
+				pool_.give_back(s.uses[i].pg, false);
+			for (u32 i = 0; i < s.nr_indirect; i++)
+				pool_.give_back(s.indirect_pg[i], false);
+			s.nr_grants = 0;
+			s.nr_indirect = 0;
+		} else {
+			end_grants(s);
+		}
 		release_shadow(id);
 		id = next;
 	}
@@ -670,7 +869,9 @@ void Ring::complete_shadow(u32 id, s16 status, Pdu** done)
 	Pdu* p = s.pdu;
 	const u8 op = flight_[id].inner_op;
 
-	if (!end_grants(s))
+	if (s.uses)
+		release_pool_pages(s, op == BLKIF_OP_READ && status == BLKIF_RSP_OKAY);
+	else if (!end_grants(s))
 		p->held = true;
 	stats_.complete(stat_op(op), s.sectors, status, xb_fe_glue_now_ns() - s.start_ns);
 	if (stats_.in_flight)
@@ -839,7 +1040,7 @@ int Device::probe()
 	lim_.nr_cpus = xb_fe_glue_nr_cpus();
 	lim_.max_ring_order = kstd::min(prm.max_ring_page_order, blkif_max_ring_order);
 	lim_.max_indirect_segments = kstd::min(prm.max_indirect_segments, max_block_segments);
-	lim_.persistent = false;   // persistent grants are not implemented yet
+	lim_.persistent = prm.persistent != 0;
 	// a device we were unbound from was left Closed: start over, the
 	// backend prepares for a reconnect when it sees Initialising
 	if (xb_fe_glue_state(gd_) != XB_FE_INITIALISING)
@@ -949,6 +1150,8 @@ int Device::connect()
 
 	const u32 segs = cfg_.max_indirect_segments > blkif_max_direct_segs
 		? kstd::min(cfg_.max_indirect_segments, max_block_segments) : blkif_max_direct_segs;
+	for (u32 q = 0; q < nr_rings_; q++)
+		rings_[q]->start(cfg_.persistent, segs);
 	p.sectors = cfg_.sectors;
 	p.name = name_;
 	p.first_minor = first_minor_;
@@ -976,12 +1179,15 @@ int Device::connect()
 		return err;
 	}
 	disk_ = true;
+	if (cfg_.persistent)
+		xb_fe_glue_schedule_purge(gd_, purge_interval_ms);
 	xb_rt_log(XB_LOG_INFO,
-		  "%s: %llu sectors of %u bytes, flush mode %s (write cache %s, fua %s), %s segments %u, discard %s",
+		  "%s: %llu sectors of %u bytes, flush mode %s (write cache %s, fua %s), %s segments %u, discard %s, persistent grants %s",
 		  name_, static_cast<unsigned long long>(cfg_.sectors), cfg_.sector_size, flush_mode_name(cfg_.flush),
 		  cfg_.write_cache ? "on" : "off", cfg_.fua ? "on" : "off",
 		  segs > blkif_max_direct_segs ? "indirect" : "direct", segs,
-		  cfg_.discard ? (cfg_.discard_secure ? "on (secure)" : "on") : "off");
+		  cfg_.discard ? (cfg_.discard_secure ? "on (secure)" : "on") : "off",
+		  cfg_.persistent ? "on" : "off");
 	err = xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
 	nl_event(XENBLK_EV_CONNECTED, flush_mode_name(cfg_.flush), false);
 	return err;
@@ -1098,6 +1304,7 @@ void Device::fail_saved()
 
 void Device::free_rings()
 {
+	xb_fe_glue_cancel_purge(gd_);   // it walks the rings
 	xbnl_lock();   // netlink readers walk the rings
 	rings_up_ = false;
 	rings_.reset();
@@ -1265,15 +1472,31 @@ void Device::work()
 	}
 }
 
+// The purge timer: pool pages the backend stopped mapping are freed.
+void Device::purge()
+{
+	if (!cfg_.persistent || !disk_)
+		return;
+	for (u32 i = 0; i < nr_rings_; i++)
+		if (rings_[i])
+			rings_[i]->purge();
+	xb_fe_glue_schedule_purge(gd_, purge_interval_ms);
+}
+
 int Device::show_stats(char* buf, unsigned len)
 {
 	DeviceStats st = {};
+	PoolStats ps = {};
+	u32 pool_pages = 0, pool_free = 0;
 	const char* const names[stat_ops] = {"read", "write", "flush", "barrier", "discard"};
 	int n = 0;
 
-	for (u32 i = 0; i < nr_rings_; i++)
-		if (rings_[i])
+	for (u32 i = 0; i < nr_rings_; i++) {
+		if (rings_[i]) {
 			rings_[i]->stats_into(&st);
+			rings_[i]->pool_into(&ps, &pool_pages, &pool_free);
+		}
+	}
 	auto put = [&](const char* fmt, auto... args) {
 		if (n >= 0 && static_cast<unsigned>(n) < len) {
 			const int k = __builtin_snprintf(buf + n, len - n, fmt, args...);
@@ -1287,6 +1510,10 @@ int Device::show_stats(char* buf, unsigned len)
 		    st.op[o].requests, st.op[o].sectors, st.op[o].errors, st.op[o].unsupported);
 	put("in_flight %llu\nbad_responses %llu\nfallbacks %llu\nbroken %u\n", st.in_flight,
 	    st.bad_requests, st.fallbacks, broken() ? 1u : 0u);
+	put("persistent %u\npool_pages %u\npool_free %u\npool_hits %llu\npool_created %llu\n"
+	    "pool_kept %llu\npool_dropped %llu\npool_purged %llu\n",
+	    cfg_.persistent ? 1u : 0u, pool_pages, pool_free, ps.hits, ps.created, ps.kept,
+	    ps.dropped, ps.purged);
 	return kstd::min<int>(n, static_cast<int>(len) - 1);
 }
 
@@ -1415,6 +1642,11 @@ extern "C" void xb_fe_backend_changed(void* dev, int state)
 extern "C" void xb_fe_work(void* dev)
 {
 	static_cast<Device*>(dev)->work();
+}
+
+extern "C" void xb_fe_purge(void* dev)
+{
+	static_cast<Device*>(dev)->purge();
 }
 
 extern "C" void* xb_fe_ring_ctx(void* dev, unsigned int queue)

@@ -86,6 +86,7 @@ void xb_fe_remove(void *dev);
 int xb_fe_resume(void *dev);
 void xb_fe_backend_changed(void *dev, int backend_state);
 void xb_fe_work(void *dev);                         /* process context */
+void xb_fe_purge(void *dev);                        /* process context: the purge timer */
 void *xb_fe_ring_ctx(void *dev, unsigned int queue);
 unsigned int xb_fe_pdu_size(void);
 void xb_fe_pdu_init(void *pdu);
@@ -125,6 +126,17 @@ void xb_fe_glue_notify(int irq);
 int xb_fe_glue_grant(struct xb_fe_dev *gd, unsigned long long pfn, int readonly);
 /* 1: access ended and the ref freed; 0: the backend still maps it (ref leaked) */
 int xb_fe_glue_end_grant(unsigned int ref);
+
+/* End a grant and free its page (allocated by xb_fe_glue_page_alloc_nowait):
+ * at once, or later by the grant table once the backend has unmapped it. */
+void xb_fe_glue_end_grant_free(unsigned int ref, void *page);
+
+/* copies between a pool page and guest memory: bytes [off, off + len) of the
+ * frame pfn and of the pool page; off + len <= 4096; no sleeping */
+void xb_fe_glue_copy_to_pool(void *pool_page, unsigned long long pfn, unsigned int off,
+			     unsigned int len);
+void xb_fe_glue_copy_from_pool(unsigned long long pfn, const void *pool_page, unsigned int off,
+			       unsigned int len);
 
 /* one page, without sleeping; *pfn receives its frame */
 void *xb_fe_glue_page_alloc_nowait(unsigned long long *pfn);
@@ -166,6 +178,9 @@ void xb_fe_glue_kick_requeue(struct xb_fe_dev *gd);
 void xb_fe_glue_stop_queue(struct xb_fe_hctx *hctx);
 void xb_fe_glue_schedule_work(struct xb_fe_dev *gd);
 void xb_fe_glue_flush_work(struct xb_fe_dev *gd);
+/* run xb_fe_purge in ms milliseconds; cancel: not pending nor running on return */
+void xb_fe_glue_schedule_purge(struct xb_fe_dev *gd, unsigned int ms);
+void xb_fe_glue_cancel_purge(struct xb_fe_dev *gd);
 void xb_fe_glue_msleep(unsigned int ms);
 
 /* module parameters */
@@ -175,6 +190,7 @@ struct xb_fe_params {
 	unsigned int max_indirect_segments;
 	unsigned int use_flush_cache;     /* 0: ignore feature-flush-cache */
 	unsigned int use_barrier;         /* 0: ignore feature-barrier */
+	unsigned int persistent;          /* 1: announce feature-persistent */
 };
 void xb_fe_glue_params(struct xb_fe_params *out);
 

@@ -17,6 +17,7 @@
 #include <linux/delay.h>
 #include <linux/major.h>
 #include <linux/cpumask.h>
+#include <linux/highmem.h>
 #include <xen/xen.h>
 #include <xen/xenbus.h>
 #include <xen/grant_table.h>
@@ -34,6 +35,7 @@ struct xb_fe_dev {
 	struct blk_mq_tag_set tag_set;
 	struct gendisk *gd;
 	struct work_struct work;
+	struct delayed_work purge;
 	bool deleted;
 };
 
@@ -53,6 +55,9 @@ MODULE_PARM_DESC(use_flush_cache, "Use the backend's feature-flush-cache (defaul
 static bool use_barrier = true;
 module_param(use_barrier, bool, 0444);
 MODULE_PARM_DESC(use_barrier, "Use the backend's feature-barrier (default 1)");
+static bool feature_persistent = true;
+module_param(feature_persistent, bool, 0644);
+MODULE_PARM_DESC(feature_persistent, "Announce persistent grants (default 1; read when a disk connects)");
 
 void xb_fe_glue_params(struct xb_fe_params *out)
 {
@@ -61,6 +66,7 @@ void xb_fe_glue_params(struct xb_fe_params *out)
 	out->max_queues = max_queues;
 	out->max_ring_page_order = max_ring_page_order;
 	out->max_indirect_segments = max_indirect_segments;
+	out->persistent = feature_persistent;
 }
 
 struct xb_fe_lock {
@@ -304,6 +310,35 @@ int xb_fe_glue_end_grant(unsigned int ref)
 		return 0;
 	xb_rt_count_grants(-1);
 	return 1;
+}
+
+void xb_fe_glue_end_grant_free(unsigned int ref, void *page)
+{
+	gnttab_end_foreign_access(ref, virt_to_page(page));
+}
+
+void xb_fe_glue_copy_to_pool(void *pool_page, unsigned long long pfn, unsigned int off,
+			     unsigned int len)
+{
+	void *src;
+
+	if (WARN_ON_ONCE(off >= PAGE_SIZE || len > PAGE_SIZE - off))
+		return;
+	src = kmap_local_page(pfn_to_page(pfn));
+	memcpy((char *)pool_page + off, (char *)src + off, len);
+	kunmap_local(src);
+}
+
+void xb_fe_glue_copy_from_pool(unsigned long long pfn, const void *pool_page, unsigned int off,
+			       unsigned int len)
+{
+	void *dst;
+
+	if (WARN_ON_ONCE(off >= PAGE_SIZE || len > PAGE_SIZE - off))
+		return;
+	dst = kmap_local_page(pfn_to_page(pfn));
+	memcpy((char *)dst + off, (const char *)pool_page + off, len);
+	kunmap_local(dst);
 }
 
 void *xb_fe_glue_page_alloc_nowait(unsigned long long *pfn)
@@ -641,6 +676,23 @@ void xb_fe_glue_schedule_work(struct xb_fe_dev *gd)
 	schedule_work(&gd->work);
 }
 
+static void xb_fe_purgefn(struct work_struct *w)
+{
+	struct xb_fe_dev *gd = container_of(to_delayed_work(w), struct xb_fe_dev, purge);
+
+	xb_fe_purge(gd->cxx);
+}
+
+void xb_fe_glue_schedule_purge(struct xb_fe_dev *gd, unsigned int ms)
+{
+	schedule_delayed_work(&gd->purge, msecs_to_jiffies(ms));
+}
+
+void xb_fe_glue_cancel_purge(struct xb_fe_dev *gd)
+{
+	cancel_delayed_work_sync(&gd->purge);
+}
+
 /* ---------------------------------------------------------------- xenbus */
 
 static int xb_fe_xb_probe(struct xenbus_device *xbdev, const struct xenbus_device_id *id)
@@ -651,6 +703,7 @@ static int xb_fe_xb_probe(struct xenbus_device *xbdev, const struct xenbus_devic
 		return -ENOMEM;
 	gd->xbdev = xbdev;
 	INIT_WORK(&gd->work, xb_fe_workfn);
+	INIT_DELAYED_WORK(&gd->purge, xb_fe_purgefn);
 	dev_set_drvdata(&xbdev->dev, gd);
 	gd->cxx = xb_fe_probe(gd);
 	if (!gd->cxx) {
@@ -667,6 +720,7 @@ static void xb_fe_xb_remove(struct xenbus_device *xbdev)
 
 	if (!gd)
 		return;
+	cancel_delayed_work_sync(&gd->purge);
 	xb_fe_remove(gd->cxx);   /* tears the disk and rings down */
 	cancel_work_sync(&gd->work);
 	dev_set_drvdata(&xbdev->dev, NULL);

@@ -1,0 +1,145 @@
+# Persistent grants through xenblk-front.  Both sides announce feature-persistent
+# (xenstore), the frontend turns them on, and its pool counters show that the
+# backend kept the pages mapped after answering (pool_kept: a page is kept only
+# when ending its grant fails because the backend still maps it) and that pages
+# were reused (pool_hits).  Data goes through the pool both ways: O_DIRECT
+# writes and reads of 512 B .. 1 MiB at sector (not page) offsets, in parallel,
+# compared with a mirror.  Then dom0 lowers the backend's bound of persistent
+# grants (max_persistent_grants=32): the backend maps what does not fit for one
+# request only, and the frontend must end those grants after their responses
+# (pool_dropped), with the data intact.  Then dom0 lowers the bound to 4: the
+# backend unmaps pages that sit free in the frontend's pool, and the
+# frontend's periodic purge must find and free them (pool_purged).
+# A backend without feature-persistent (QEMU qdisk) must leave the pool unused
+# and the data intact.
+# vm-options: --disk loop,size=64 --vcpus 2
+# vm-fronts: ours
+
+pg_stat() { sed -n "s/^$1 //p" /sys/block/xvda/xenblk_stats; }
+
+# N O_DIRECT writes of 1..2048 sectors at random sector offsets in the first
+# 32 MiB, two at a time, mirrored; then the region read back in odd-sized
+# O_DIRECT pieces and compared.
+pg_io() {
+	region=$((32 * 2048))
+	bad=0
+	half=$((region / 2))
+	for i in $(seq 1 "$1"); do
+		pids=""
+		for j in 0 1; do
+			# the two writers of a round use separate halves: they never overlap
+			n=$(( (RANDOM % 2048) + 1 ))
+			s=$(( j * half + (RANDOM * 32768 + RANDOM) % (half - n) ))
+			dd if=/dev/urandom of=/tmp/c$j bs=512 count=$n 2>/dev/null
+			dd if=/tmp/c$j of=/tmp/mirror bs=512 seek=$s conv=notrunc 2>/dev/null
+			dd if=/tmp/c$j of=/dev/xvda bs=512 seek=$s oflag=direct conv=notrunc 2>/dev/null &
+			pids="$pids $!"
+		done
+		for pid in $pids; do wait "$pid" || bad=$((bad + 1)); done
+	done
+	tap_is "$2: $1 rounds of parallel O_DIRECT writes succeed" "$bad" 0
+	# read back in pieces of 7 sectors .. 1 MiB, sector aligned, through the pool
+	: > /tmp/rb
+	off=0
+	while [ $off -lt $region ]; do
+		n=$(( (RANDOM % 2048) + 7 ))
+		[ $((off + n)) -le $region ] || n=$((region - off))
+		dd if=/dev/xvda bs=512 skip=$off count=$n iflag=direct 2>/dev/null >> /tmp/rb
+		off=$((off + n))
+	done
+	tap_is "$2: the region reads back as written (odd-sized O_DIRECT reads)" \
+		"$(sha256sum < /tmp/rb)" "$(sha256sum < /tmp/mirror)"
+	rm -f /tmp/rb
+}
+
+domu_main() {
+	fe=device/vbd/51712
+	be=$(xenstore-read $fe/backend)
+	tap_is "the frontend announces feature-persistent" "$(xenstore-read $fe/feature-persistent)" 1
+	dd if=/dev/zero of=/tmp/mirror bs=1M count=32 2>/dev/null
+	dd if=/tmp/mirror of=/dev/xvda bs=1M count=32 oflag=direct 2>/dev/null
+
+	if [ "$BACK" = qdisk ]; then
+		tap_ok "qdisk offers no persistent grants" \
+			sh -c "[ \"\$(xenstore-read $be/feature-persistent 2>/dev/null || echo 0)\" = 0 ]"
+		tap_is "persistent grants off" "$(pg_stat persistent)" 0
+		pg_io 20 "no persistent grants"
+		tap_is "the pool stays unused" "$(pg_stat pool_pages) $(pg_stat pool_hits) $(pg_stat pool_kept)" "0 0 0"
+		tap_diag "$(tr '\n' ';' < /sys/block/xvda/xenblk_stats)"
+		return 0
+	fi
+
+	tap_is "the backend offers feature-persistent" "$(xenstore-read $be/feature-persistent)" 1
+	tap_is "persistent grants on" "$(pg_stat persistent)" 1
+	pg_io 30 "persistent"
+	tap_diag "$(tr '\n' ';' < /sys/block/xvda/xenblk_stats)"
+	tap_ok "the backend kept grants mapped after answering (pool_kept $(pg_stat pool_kept))" \
+		test "$(pg_stat pool_kept)" -gt 0
+	tap_ok "pool pages were reused (pool_hits $(pg_stat pool_hits))" test "$(pg_stat pool_hits)" -gt 0
+	tap_ok "pool pages exist ($(pg_stat pool_pages))" test "$(pg_stat pool_pages)" -gt 0
+	# bound: 2 rings x 512 slots x (256 + 1) pages
+	tap_ok "the pool stays within its bound" test "$(pg_stat pool_pages)" -le $((2 * 512 * 257))
+	tap_is "every pool page is free when idle" "$(pg_stat pool_free)" "$(pg_stat pool_pages)"
+
+	echo "PG-PHASE1-DONE"
+	tap_ok "dom0 lowered the backend's bound" xb_await bound-lowered
+	d0=$(pg_stat pool_dropped)
+	pg_io 30 "small backend bound"
+	tap_diag "$(tr '\n' ';' < /sys/block/xvda/xenblk_stats)"
+	tap_ok "grants the backend did not keep were dropped (pool_dropped $d0 -> $(pg_stat pool_dropped))" \
+		test "$(pg_stat pool_dropped)" -gt "$d0"
+	p0=$(pg_stat pool_pages)
+	echo "PG-PHASE2-DONE"
+	tap_ok "dom0 lowered the backend's bound again" xb_await bound-lowered-2
+	# a trickle of small reads wakes the backend, which then evicts down to
+	# its new bound; the frontend's purge runs every 10 s
+	i=0
+	while [ "$(pg_stat pool_purged)" = 0 ] && [ $i -lt 60 ]; do
+		dd if=/dev/xvda of=/dev/null bs=4k count=1 skip=$((i * 7)) iflag=direct 2>/dev/null
+		sleep 0.5; i=$((i + 1))
+	done
+	tap_diag "$(tr '\n' ';' < /sys/block/xvda/xenblk_stats)"
+	tap_ok "pages the backend unmapped were purged (pool_purged $(pg_stat pool_purged))" \
+		test "$(pg_stat pool_purged)" -gt 0
+	tap_ok "the pool shrank ($p0 -> $(pg_stat pool_pages) pages)" test "$(pg_stat pool_pages)" -lt "$p0"
+	dd if=/dev/xvda of=/tmp/rb bs=1M count=32 iflag=direct 2>/dev/null
+	tap_is "the region still reads back as written" "$(sha256sum < /tmp/rb)" "$(sha256sum < /tmp/mirror)"
+	rm -f /tmp/rb
+	tap_is "no bad responses" "$(pg_stat bad_responses)" 0
+
+	# ext4 on top, and the disk goes away cleanly with a full pool
+	tap_ok "mkfs.ext4" mkfs.ext4 -q -F /dev/xvda
+	mkdir -p /mnt/t && mount -t ext4 /dev/xvda /mnt/t
+	xb_pattern /tmp/big 8388608
+	cp /tmp/big /mnt/t/big && sync
+	umount /mnt/t && echo 3 > /proc/sys/vm/drop_caches && mount -t ext4 /dev/xvda /mnt/t
+	tap_is "an 8 MiB file reads back after remount" "$(sha256sum < /mnt/t/big)" "$(sha256sum < /tmp/big)"
+	umount /mnt/t
+	tap_ok "fsck is clean" e2fsck -fn /dev/xvda
+	echo vbd-51712 > /sys/bus/xen/drivers/vbd/unbind
+	i=0; while [ -b /dev/xvda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	tap_ok "unbind removes the disk" test ! -b /dev/xvda
+	tap_ok "rmmod after the unbind" rmmod xenblk-front
+}
+
+dom0_main() {
+	if [ "$BACK" = qdisk ]; then
+		tap_ok "domU finished" xb_domu_wait_end domu 600
+		return 0
+	fi
+	fe=$(xb_frontend_dir domu)
+	be=$(xb_backend_dir domu)
+	tap_ok "domU finished phase 1" xb_wait_line domu 'PG-PHASE1-DONE' 400
+	tap_is "frontend key feature-persistent" "$(xenstore-read $fe/feature-persistent)" 1
+	tap_is "backend key feature-persistent" "$(xenstore-read $be/feature-persistent)" 1
+	case "$BACK" in
+	stock) p=/sys/module/xen_blkback/parameters/max_persistent_grants ;;
+	ours) p=/sys/module/xenblk_back/parameters/max_persistent_grants ;;
+	esac
+	tap_ok "lower the backend's bound of persistent grants to 32" sh -c "echo 32 > $p"
+	xb_tell domu bound-lowered 1
+	tap_ok "domU finished phase 2" xb_wait_line domu 'PG-PHASE2-DONE' 400
+	tap_ok "lower the backend's bound of persistent grants to 4" sh -c "echo 4 > $p"
+	xb_tell domu bound-lowered-2 1
+	tap_ok "domU finished" xb_domu_wait_end domu 600
+}
