@@ -23,6 +23,7 @@
 #include "back_config.hpp"
 #include "nl_api.h"
 #include "nl_kernel.hpp"
+#include "grant_cache.hpp"
 
 namespace xb {
 namespace {
@@ -86,8 +87,7 @@ BackendConfig read_config()
 	cfg.max_indirect_segments = kstd::min(p.max_indirect_segments, max_indirect_supported);
 	if (cfg.max_indirect_segments && cfg.max_indirect_segments <= blkif_max_direct_segs)
 		cfg.max_indirect_segments = 0;   // frontends need more than 11 to use it
-	// persistent grants are not implemented: never offered
-	cfg.persistent = false;
+	cfg.persistent = p.persistent != 0;
 	cfg.discard = p.discard != 0;
 	return cfg;
 }
@@ -104,7 +104,14 @@ struct Pending {
 	bool entered;     // counted in the OrderGate
 	bool barrier;     // owns the OrderGate
 	Pending* next;
+	// persistent grants: the cache slots this request uses (one user each)
+	u32 nslots;
+	u32* slots;       // slots_inline or an allocated array
+	u32 slots_inline[BLKIF_MAX_SEGMENTS_PER_REQUEST];
 };
+
+// Slots per ring for kept mappings (the glue's max_persistent_grants is capped here).
+constexpr u32 pgnt_capacity = 4096;
 
 class Ring {
 public:
@@ -114,9 +121,23 @@ public:
 		delete[] pending_;
 		delete[] segs_;
 		delete[] isegs_;
+		delete[] cslots_;
+		delete[] cbuckets_;
 	}
-	kstd::Errno init(Abi abi, u32 nr_pages, void* sring, u32 max_indirect)
+	kstd::Errno init(Abi abi, u32 nr_pages, void* sring, u32 max_indirect, bool persistent)
 	{
+		if (persistent) {
+			const u32 nb = BackGrantCache::buckets_for(pgnt_capacity);
+			cslots_ = new (std::nothrow) CacheSlot[pgnt_capacity];
+			cbuckets_ = new (std::nothrow) u32[nb];
+			if (!cslots_ || !cbuckets_ ||
+			    !cache_.init(kstd::span<CacheSlot>(cslots_, pgnt_capacity),
+					 kstd::span<u32>(cbuckets_, nb), xbg_max_persistent_grants()))
+				return kstd::Errno::nomem;
+			if (xbg_pgnt_init(glue, pgnt_capacity))
+				return kstd::Errno::nomem;
+			persistent_ = true;
+		}
 		abi_ = abi;
 		if (ring_.attach(sring, nr_pages, entry_size(abi)) != kstd::Errno::ok)
 			return kstd::Errno::inval;
@@ -132,6 +153,11 @@ public:
 		return kstd::Errno::ok;
 	}
 	int work(bool stopping);
+	void pgnt_into(CacheStats* st, u64* kept) const
+	{
+		st->add(cache_.stats());
+		*kept += cache_.nr_mapped();
+	}
 
 	xbg_ring* glue = nullptr;
 	RingStats stats = {};
@@ -145,6 +171,9 @@ private:
 	Step submit_barrier();
 	void reap();
 	void complete(Pending* p, int err);
+	int map_persistent(Pending* p, u32 n);
+	void release_slots(Pending* p);
+	void shrink_cache();
 	void respond(u64 id, u8 op, s16 status);
 	Pending* get_pending()
 	{
@@ -177,6 +206,15 @@ private:
 	static constexpr u32 log_limit = 8;
 	u32 logged_rejects_ = 0;
 	u32 logged_errors_ = 0;
+	// persistent grants (worker only)
+	bool persistent_ = false;
+	BackGrantCache cache_;
+	CacheSlot* cslots_ = nullptr;
+	u32* cbuckets_ = nullptr;
+	u32 evict_[XBG_MAX_IO_SEGS] = {};
+	u32 map_slot_[XBG_MAX_IO_SEGS] = {};
+	u32 map_gref_[XBG_MAX_IO_SEGS] = {};
+	unsigned char map_ok_[XBG_MAX_IO_SEGS] = {};
 	static bool may_log(u32* n)
 	{
 		if (*n >= log_limit)
@@ -260,6 +298,8 @@ private:
 	DeviceStats nl_base_ = {};
 	u32 ring_order_ = 0;
 	Abi abi_ = native_abi();
+	CacheStats retired_pgnt_ = {};
+	bool persistent_on_ = false;   // the last connect uses persistent grants
 };
 
 // ---- Device ---------------------------------------------------------------------------
@@ -482,7 +522,7 @@ void Device::connect()
 			break;
 		}
 		const kstd::Errno e = r->init(ci.abi, 1u << ci.ring_order, sring,
-					      cfg.max_indirect_segments);
+					      cfg.max_indirect_segments, ci.persistent);
 		if (e != kstd::Errno::ok) {
 			err = to_int(e);
 			break;
@@ -496,12 +536,13 @@ void Device::connect()
 	xbg_dev_lock(gd_);
 	ring_order_ = ci.ring_order;
 	abi_ = ci.abi;
+	persistent_on_ = ci.persistent;
 	xbg_dev_unlock(gd_);
 	for (u32 q = 0; q < nr_rings_; q++)
 		xbg_ring_start(rings_[q]->glue);
-	xb_rt_log(XB_LOG_INFO, "vbd-%u-%u: connected, %u ring(s) of %u page(s), %s, flush %d barrier %d discard %d",
+	xb_rt_log(XB_LOG_INFO, "vbd-%u-%u: connected, %u ring(s) of %u page(s), %s, flush %d barrier %d discard %d persistent %d",
 		  xbg_domid(gd_), xbg_handle(gd_), nr_rings_, 1u << ci.ring_order,
-		  protocol_name(ci.abi), limits_.flush, limits_.barrier, limits_.discard);
+		  protocol_name(ci.abi), limits_.flush, limits_.barrier, limits_.discard, ci.persistent);
 	xbg_switch_state(gd_, XBG_STATE_CONNECTED);
 	nl_event(XENBLK_EV_CONNECTED, limits_.flush ? "flush" : limits_.barrier ? "barrier" : "no flush");
 }
@@ -520,9 +561,13 @@ void Device::disconnect()
 	xbg_dev_lock(gd_);
 	rings_ = nullptr;
 	nr_rings_ = 0;
-	for (u32 q = 0; q < n; q++)
-		if (rings[q])
+	for (u32 q = 0; q < n; q++) {
+		if (rings[q]) {
+			u64 unused = 0;
 			retired_.add(rings[q]->stats);
+			rings[q]->pgnt_into(&retired_pgnt_, &unused);
+		}
+	}
 	xbg_dev_unlock(gd_);
 	for (u32 q = 0; q < n; q++) {
 		if (!rings[q])
@@ -602,6 +647,28 @@ long long Device::stat(const char* which)
 		return static_cast<long long>(s.barrier_waited);
 	if (streq(which, "bad_req"))
 		return static_cast<long long>(s.bad_requests);
+	if (!kstd::memcmp(which, "pgnt_", 5)) {
+		CacheStats c = {};
+		u64 kept = 0;
+		xbg_dev_lock(gd_);
+		c.add(retired_pgnt_);
+		for (u32 q = 0; q < nr_rings_; q++)
+			rings_[q]->pgnt_into(&c, &kept);
+		xbg_dev_unlock(gd_);
+		if (streq(which, "pgnt_hits"))
+			return static_cast<long long>(c.hits);
+		if (streq(which, "pgnt_mapped"))
+			return static_cast<long long>(c.mapped);
+		if (streq(which, "pgnt_evicted"))
+			return static_cast<long long>(c.evicted);
+		if (streq(which, "pgnt_full"))
+			return static_cast<long long>(c.full);
+		if (streq(which, "pgnt_map_failed"))
+			return static_cast<long long>(c.map_failed);
+		if (streq(which, "pgnt_kept"))
+			return static_cast<long long>(kept);
+		return -1;
+	}
 	if (streq(which, "err_req")) {
 		long long e = 0;
 		for (unsigned o = 0; o < stat_ops; o++)
@@ -689,7 +756,7 @@ void Device::nl_snapshot(nl::Snapshot* out)
 		f.barrier = l.barrier;
 		f.flush_mode = l.flush ? XENBLK_FLUSH_FLUSH : l.barrier ? XENBLK_FLUSH_BARRIER : XENBLK_FLUSH_NONE;
 		f.discard = l.discard;
-		f.persistent = false;
+		f.persistent = persistent_on_;
 		f.indirect_segs = l.max_indirect_segments;
 		f.queues = nr_rings_;
 		f.ring_order = ring_order_;
@@ -755,12 +822,17 @@ Ring::Step Ring::start_io(const Request& req, Pending* p, int io_op, unsigned in
 		segs_[i].gref = seg[i].gref;
 		segs_[i].offset = static_cast<unsigned short>(seg[i].first_sect * 512u);
 		segs_[i].len = static_cast<unsigned short>((seg[i].last_sect - seg[i].first_sect + 1u) * 512u);
+		segs_[i].slot = -1;
 	}
-	const int err = xbg_io_submit(glue, p, io_op, flags, req.sector, segs_, n);
-	if (err == to_int(kstd::Errno::nomem))
+	int err = persistent_ && n ? map_persistent(p, n) : 0;
+	if (!err)
+		err = xbg_io_submit(glue, p, io_op, flags, req.sector, segs_, n);
+	if (err == to_int(kstd::Errno::nomem)) {
+		release_slots(p);
 		return Step::retry;
+	}
 	if (err) {
-		complete(p, err);
+		complete(p, err);   // a grant that did not map: BLKIF_RSP_ERROR
 		return Step::done;
 	}
 	stats.in_flight++;
@@ -830,6 +902,8 @@ Ring::Step Ring::dispatch(const Request& req)
 		return Step::retry;
 	}
 	p->id = req.id;
+	p->nslots = 0;
+	p->slots = nullptr;
 	p->op = rsp_op;
 	p->stat = stat_of(rsp_op);
 	p->entered = true;
@@ -931,6 +1005,8 @@ Ring::Step Ring::submit_barrier()
 	if (!p)
 		return Step::retry;
 	p->id = req.id;
+	p->nslots = 0;
+	p->slots = nullptr;
 	p->op = req.op;
 	p->stat = StatOp::barrier;
 	p->entered = false;
@@ -972,6 +1048,7 @@ void Ring::complete(Pending* p, int err)
 			xb_rt_log(XB_LOG_WARNING, "vbd-%u-%u ring %u: op %u failed: %d",
 				  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_, p->op, err);
 	}
+	release_slots(p);
 	stats.complete(p->stat, p->sectors, status, xbg_now_ns() - p->start_ns);
 	respond(p->id, p->op, status);
 	if (p->entered) {
@@ -986,6 +1063,81 @@ void Ring::complete(Pending* p, int err)
 		dev_->kick_all();
 	}
 	put_pending(p);
+}
+
+// Kept mappings for the n segments in segs_: each segment's slot, or -1 when
+// every slot is in use (the glue maps it for this request only).  New refs are
+// mapped in one batch after the evicted mappings are unmapped in one batch.
+// 0; -ENOMEM (retry later, nothing held); -EFAULT: a ref of the frontend did
+// not map (the request fails, nothing held).
+int Ring::map_persistent(Pending* p, u32 n)
+{
+	u32 nev = 0, nmap = 0;
+
+	p->nslots = 0;
+	p->slots = p->slots_inline;
+	if (n > kstd::array_size(p->slots_inline)) {
+		p->slots = static_cast<u32*>(xb_rt_alloc_nowait(sizeof(u32) * n));
+		if (!p->slots) {
+			p->slots = nullptr;
+			return to_int(kstd::Errno::nomem);
+		}
+	}
+	for (u32 i = 0; i < n; i++) {
+		u32 slot = cache_.get(segs_[i].gref);
+		if (slot == BackGrantCache::npos) {
+			const BackGrantCache::Claim c = cache_.claim(segs_[i].gref);
+			slot = c.slot;
+			if (slot != BackGrantCache::npos) {
+				if (c.evict)
+					evict_[nev++] = slot;
+				map_slot_[nmap] = slot;
+				map_gref_[nmap++] = segs_[i].gref;
+			}
+		}
+		if (slot != BackGrantCache::npos)
+			p->slots[p->nslots++] = slot;
+		segs_[i].slot = slot == BackGrantCache::npos ? -1 : static_cast<int>(slot);
+	}
+	if (nev)
+		xbg_pgnt_unmap(glue, evict_, nev);
+	if (!nmap)
+		return 0;
+	const int err = xbg_pgnt_map(glue, map_slot_, map_gref_, nmap, map_ok_);
+	bool bad = false;
+	for (u32 k = 0; k < nmap; k++) {
+		if (err || !map_ok_[k]) {
+			cache_.abandon(map_slot_[k]);
+			bad = true;
+		}
+	}
+	if (!bad)
+		return 0;
+	release_slots(p);
+	return err ? err : to_int(kstd::Errno::fault);
+}
+
+void Ring::release_slots(Pending* p)
+{
+	for (u32 i = 0; i < p->nslots; i++)
+		cache_.put(p->slots[i]);
+	if (p->slots && p->slots != p->slots_inline)
+		xb_rt_free(p->slots);
+	p->slots = nullptr;
+	p->nslots = 0;
+}
+
+// Down to max_persistent_grants (it may have been lowered): least recently
+// used mappings nobody uses are unmapped.
+void Ring::shrink_cache()
+{
+	if (!persistent_)
+		return;
+	cache_.set_bound(xbg_max_persistent_grants());
+	u32 out[64];
+	u32 k;
+	while ((k = cache_.shrink(kstd::span<u32>(out))) != 0)
+		xbg_pgnt_unmap(glue, out, k);
 }
 
 void Ring::reap()
@@ -1011,6 +1163,7 @@ int Ring::work(bool stopping)
 		// ring unanswered; look again after a short sleep
 		ret = XBG_WORK_RETRY;
 	} else if (!stopping && !ring_.stopped()) {
+		shrink_cache();
 		xbg_ring_plug(glue);
 		// A request takes two steps (taken off the ring and parked, then
 		// dispatched): a pass may take a whole ring of them.  A pass that

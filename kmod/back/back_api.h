@@ -43,11 +43,14 @@ enum {
 	XBG_IO_FUA = 2,
 };
 
-/* One data segment: bytes [offset, offset + len) of the granted page gref. */
+/* One data segment: bytes [offset, offset + len) of the granted page gref.
+ * slot >= 0: gref is already mapped persistently in that slot (xbg_pgnt_map);
+ * -1: map it for this request only. */
 struct xbg_seg {
 	unsigned int gref;
 	unsigned short offset;
 	unsigned short len;
+	int slot;
 };
 
 /* Largest number of segments one xbg_io_submit accepts (one bio). */
@@ -78,6 +81,7 @@ struct xbg_params {
 	unsigned int max_ring_order;
 	unsigned int max_indirect_segments;
 	int discard;
+	int persistent;                    /* offer feature-persistent */
 	unsigned int online_cpus;
 };
 
@@ -161,6 +165,20 @@ int xbg_io_submit(struct xbg_ring *r, void *cookie, int op, unsigned int flags,
  * reported by xbg_ring_reap like any I/O.  0 or -errno (nothing to reap). */
 int xbg_io_discard(struct xbg_ring *r, void *cookie, unsigned long long sector,
 		   unsigned long long nr, int secure);
+/* Persistent grants: slots 0..capacity-1 of a ring, each holding at most one
+ * read-write mapping of a frontend grant.  init at connect (may sleep); the
+ * rest on the ring's worker only.  Every mapping left is unmapped by
+ * xbg_ring_stop, after the ring's I/O has drained. */
+int xbg_pgnt_init(struct xbg_ring *r, unsigned int capacity);
+/* Map grefs[i] into slots[i] (empty slots), n <= XBG_MAX_IO_SEGS; ok[i] = 1
+ * if it mapped.  0, or -ENOMEM with nothing mapped. */
+int xbg_pgnt_map(struct xbg_ring *r, const unsigned int *slots, const unsigned int *grefs,
+		 unsigned int n, unsigned char *ok);
+/* Unmap the mappings of n slots (n <= XBG_MAX_IO_SEGS); the slots are empty after. */
+void xbg_pgnt_unmap(struct xbg_ring *r, const unsigned int *slots, unsigned int n);
+/* The module's max_persistent_grants (per ring), read on the worker. */
+unsigned int xbg_max_persistent_grants(void);
+
 /* Completed I/O, grants already unmapped: up to max (cookie, errno) pairs. */
 unsigned int xbg_ring_reap(struct xbg_ring *r, void **cookies, int *errs, unsigned int max);
 

@@ -49,6 +49,19 @@ MODULE_PARM_DESC(max_indirect_segments, "segments per indirect request (0: no in
 static bool discard = true;
 module_param(discard, bool, 0644);
 MODULE_PARM_DESC(discard, "offer discard when the device supports it");
+static bool feature_persistent = true;
+module_param(feature_persistent, bool, 0644);
+MODULE_PARM_DESC(feature_persistent, "offer persistent grants (applies to devices created later)");
+/* the number of kept mappings per ring: at most this many, read at every pass */
+#define XBG_PGNT_CAPACITY 4096u
+static unsigned int max_persistent_grants = 1056;
+module_param(max_persistent_grants, uint, 0644);
+MODULE_PARM_DESC(max_persistent_grants, "most persistently mapped grants per ring (at most 4096; lowering it unmaps the least recently used)");
+
+unsigned int xbg_max_persistent_grants(void)
+{
+	return min(READ_ONCE(max_persistent_grants), XBG_PGNT_CAPACITY);
+}
 
 static unsigned int refuse_ops;
 module_param(refuse_ops, uint, 0644);
@@ -78,6 +91,7 @@ void xbg_get_params(struct xbg_params *out)
 	out->max_ring_order = max_ring_page_order;
 	out->max_indirect_segments = max_indirect_segments;
 	out->discard = discard;
+	out->persistent = feature_persistent;
 	kernel_param_unlock(THIS_MODULE);
 	out->online_cpus = num_online_cpus();
 }
@@ -278,12 +292,20 @@ XBG_STAT(bad_req);
 XBG_STAT(err_req);
 XBG_STAT(br_waits);
 XBG_STAT(br_waited);
+XBG_STAT(pgnt_hits);
+XBG_STAT(pgnt_mapped);
+XBG_STAT(pgnt_evicted);
+XBG_STAT(pgnt_full);
+XBG_STAT(pgnt_map_failed);
+XBG_STAT(pgnt_kept);
 
 static struct attribute *xbg_stat_attrs[] = {
 	&xbg_attr_oo_req.attr, &xbg_attr_rd_req.attr, &xbg_attr_wr_req.attr,
 	&xbg_attr_f_req.attr, &xbg_attr_ds_req.attr, &xbg_attr_rd_sect.attr,
 	&xbg_attr_wr_sect.attr, &xbg_attr_bad_req.attr, &xbg_attr_err_req.attr,
 	&xbg_attr_br_waits.attr, &xbg_attr_br_waited.attr,
+	&xbg_attr_pgnt_hits.attr, &xbg_attr_pgnt_mapped.attr, &xbg_attr_pgnt_evicted.attr,
+	&xbg_attr_pgnt_full.attr, &xbg_attr_pgnt_map_failed.attr, &xbg_attr_pgnt_kept.attr,
 	NULL,
 };
 
@@ -371,6 +393,13 @@ struct xbg_ring {
 	grant_handle_t ind_handles[XBG_MAX_INDIRECT_PAGES];
 	unsigned int ind_n;
 	unsigned int grefs[XBG_MAX_IO_SEGS];    /* worker only */
+	/* persistent grants: per slot a page (NULL: none yet) and a handle */
+	struct page **pg_pages;
+	grant_handle_t *pg_handles;
+	unsigned int pg_cap;
+	struct page *tpages[XBG_MAX_IO_SEGS];   /* worker only */
+	grant_handle_t thandles[XBG_MAX_IO_SEGS];
+	unsigned int tidx[XBG_MAX_IO_SEGS];
 };
 
 static unsigned long xbg_vaddr(struct page *page)
@@ -474,6 +503,113 @@ void xbg_indirect_unmap(struct xbg_ring *r)
 	r->ind_n = 0;
 }
 
+int xbg_pgnt_init(struct xbg_ring *r, unsigned int capacity)
+{
+	unsigned int i;
+
+	if (r->pg_cap || capacity > XBG_PGNT_CAPACITY)
+		return -EINVAL;
+	r->pg_pages = kvcalloc(capacity, sizeof(*r->pg_pages), GFP_KERNEL);
+	r->pg_handles = kvcalloc(capacity, sizeof(*r->pg_handles), GFP_KERNEL);
+	if (!r->pg_pages || !r->pg_handles) {
+		kvfree(r->pg_pages);
+		kvfree(r->pg_handles);
+		r->pg_pages = NULL;
+		r->pg_handles = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < capacity; i++)
+		r->pg_handles[i] = INVALID_GRANT_HANDLE;
+	r->pg_cap = capacity;
+	return 0;
+}
+
+int xbg_pgnt_map(struct xbg_ring *r, const unsigned int *slots, const unsigned int *grefs,
+		 unsigned int n, unsigned char *ok)
+{
+	unsigned int i;
+	int err;
+
+	if (n > XBG_MAX_IO_SEGS)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (slots[i] >= r->pg_cap || r->pg_handles[slots[i]] != INVALID_GRANT_HANDLE)
+			return -EINVAL;
+		if (!r->pg_pages[slots[i]] && gnttab_page_cache_get(&r->cache, &r->pg_pages[slots[i]]))
+			return -ENOMEM;   /* pages taken so far stay with their slots */
+	}
+	/* read-write: a kept mapping serves reads and writes */
+	for (i = 0; i < n; i++)
+		gnttab_set_map_op(&r->map[i], xbg_vaddr(r->pg_pages[slots[i]]), GNTMAP_host_map,
+				  grefs[i], r->gd->xd->otherend_id);
+	for (i = 0; i < n; i++)
+		r->tpages[i] = r->pg_pages[slots[i]];
+	err = gnttab_map_refs(r->map, NULL, r->tpages, n);
+	for (i = 0; i < n; i++) {
+		ok[i] = r->map[i].status == GNTST_okay;
+		if (ok[i])
+			r->pg_handles[slots[i]] = r->map[i].handle;
+	}
+	if (err) {
+		/* the batch failed as a whole: undo what did map */
+		xbg_pgnt_unmap(r, slots, n);
+		for (i = 0; i < n; i++)
+			ok[i] = 0;
+	}
+	return 0;
+}
+
+void xbg_pgnt_unmap(struct xbg_ring *r, const unsigned int *slots, unsigned int n)
+{
+	unsigned int i, k = 0;
+	int err;
+
+	if (n > XBG_MAX_IO_SEGS)
+		return;
+	for (i = 0; i < n; i++) {
+		unsigned int s = slots[i];
+
+		if (s >= r->pg_cap || r->pg_handles[s] == INVALID_GRANT_HANDLE)
+			continue;
+		gnttab_set_unmap_op(&r->unmap[k], xbg_vaddr(r->pg_pages[s]), GNTMAP_host_map,
+				    r->pg_handles[s]);
+		r->tpages[k] = r->pg_pages[s];
+		r->tidx[k++] = s;
+		r->pg_handles[s] = INVALID_GRANT_HANDLE;
+	}
+	if (!k)
+		return;
+	err = gnttab_unmap_refs(r->unmap, NULL, r->tpages, k);
+	if (err) {
+		/* never reuse a page that may still be mapped */
+		pr_err("xenblk-back: persistent grant unmap failed (%d); %u pages not reused\n", err, k);
+		for (i = 0; i < k; i++)
+			r->pg_pages[r->tidx[i]] = NULL;
+	}
+}
+
+/* Teardown: every kept mapping goes, then the pages return to the cache. */
+static void xbg_pgnt_release(struct xbg_ring *r)
+{
+	unsigned int s = 0, n, i;
+
+	if (!r->pg_cap)
+		return;
+	while (s < r->pg_cap) {
+		unsigned int slots[64];
+
+		for (n = 0; s < r->pg_cap && n < ARRAY_SIZE(slots); s++)
+			if (r->pg_handles[s] != INVALID_GRANT_HANDLE)
+				slots[n++] = s;
+		xbg_pgnt_unmap(r, slots, n);
+	}
+	for (i = 0; i < r->pg_cap; i++)
+		if (r->pg_pages[i]) {
+			gnttab_page_cache_put(&r->cache, &r->pg_pages[i], 1);
+			r->pg_pages[i] = NULL;
+		}
+}
+
 static void xbg_io_done(struct xbg_ring *r, struct xbg_io *io)
 {
 	llist_add(&io->node, &r->done);
@@ -521,7 +657,7 @@ int xbg_io_submit(struct xbg_ring *r, void *cookie, int op, unsigned int flags,
 	struct xbg_io *io;
 	struct bio *bio;
 	blk_opf_t opf;
-	unsigned int i;
+	unsigned int i, k;
 	int err;
 
 	if (n > XBG_MAX_IO_SEGS || (op == XBG_IO_FLUSH && n) || (op != XBG_IO_FLUSH && !n))
@@ -529,12 +665,30 @@ int xbg_io_submit(struct xbg_ring *r, void *cookie, int op, unsigned int flags,
 	io = xbg_io_alloc(r, cookie, n);
 	if (!io)
 		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		grefs[i] = segs[i].gref;
-	err = xbg_map(r, grefs, n, op != XBG_IO_READ, io->pages, io->handles);
+	/* kept mappings are used as they are; the rest is mapped for this I/O */
+	k = 0;
+	for (i = 0; i < n; i++) {
+		if (segs[i].slot >= 0 && (unsigned int)segs[i].slot < r->pg_cap &&
+		    r->pg_handles[segs[i].slot] != INVALID_GRANT_HANDLE) {
+			io->pages[i] = r->pg_pages[segs[i].slot];
+			io->handles[i] = INVALID_GRANT_HANDLE;   /* not unmapped at completion */
+			continue;
+		}
+		if (segs[i].slot >= 0) {   /* the caller's slot holds no mapping */
+			kfree(io);
+			return -EINVAL;
+		}
+		r->tidx[k] = i;
+		grefs[k++] = segs[i].gref;
+	}
+	err = xbg_map(r, grefs, k, op != XBG_IO_READ, r->tpages, r->thandles);
 	if (err) {
 		xbg_io_free(io);
 		return err;
+	}
+	for (i = 0; i < k; i++) {
+		io->pages[r->tidx[i]] = r->tpages[i];
+		io->handles[r->tidx[i]] = r->thandles[i];
 	}
 	switch (op) {
 	case XBG_IO_READ:
@@ -720,6 +874,7 @@ void xbg_ring_stop(struct xbg_ring *r)
 	}
 	if (r->ind_n)
 		xbg_indirect_unmap(r);
+	xbg_pgnt_release(r);   /* the worker has stopped: no I/O uses them */
 	if (r->sring) {
 		xenbus_unmap_ring_vfree(r->gd->xd, r->sring);
 		r->sring = NULL;
@@ -728,7 +883,10 @@ void xbg_ring_stop(struct xbg_ring *r)
 
 void xbg_ring_free(struct xbg_ring *r)
 {
+	xbg_pgnt_release(r);
 	gnttab_page_cache_shrink(&r->cache, 0);
+	kvfree(r->pg_pages);
+	kvfree(r->pg_handles);
 	kvfree(r->map);
 	kvfree(r->unmap);
 	kfree(r);
