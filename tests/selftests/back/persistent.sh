@@ -8,7 +8,7 @@
 # the device and unmap every grant, so that Xen can finish destroying the
 # domain (a page still mapped keeps a dying domain in `xl list`), and a second
 # domU reads the data back.
-# vm-options: --disk loop,size=64 --vcpus 2
+# vm-options: --disk loop,size=64 --vcpus 2 --timeout 1800
 # vm-backends: ours
 # vm-fronts: stock ours
 
@@ -49,7 +49,7 @@ domu_main() {
 	tap_is "the frontend announces feature-persistent" "$(xenstore-read $fe/feature-persistent)" 1
 	pb_io 0 "first pass"
 	echo "PB-PHASE1-DONE"
-	tap_ok "dom0 lowered the bound" xb_await bound-lowered
+	tap_ok "dom0 lowered the bound" xb_await bound-lowered 1200
 	pb_io 16 "bound 8"
 	pb_io 32 "bound 8, again"
 	xb_domu_finish
@@ -65,7 +65,7 @@ dom0_main() {
 	be=$(xb_backend_dir domu)
 	fe=$(xb_frontend_dir domu)
 	p=/sys/module/xenblk_back/parameters/max_persistent_grants
-	tap_ok "domU finished the first pass" xb_wait_line domu 'PB-PHASE1-DONE' 300 || return
+	tap_ok "domU finished the first pass" xb_wait_line domu 'PB-PHASE1-DONE' 1200 || return
 	tap_is "backend key feature-persistent" "$(xenstore-read $be/feature-persistent)" 1
 	tap_is "frontend key feature-persistent" "$(xenstore-read $fe/feature-persistent)" 1
 	rings=$(xenstore-read $fe/multi-queue-num-queues 2>/dev/null || echo 1)
@@ -78,7 +78,7 @@ dom0_main() {
 	e0=$(xb_backend_stat domu pgnt_evicted)
 	tap_ok "lower max_persistent_grants to 8" sh -c "echo 8 > $p"
 	xb_tell domu bound-lowered 1
-	tap_ok "domU finished the second pass" xb_wait_line domu 'PB-PHASE2-DONE' 300 || return
+	tap_ok "domU finished the second pass" xb_wait_line domu 'PB-PHASE2-DONE' 1200 || return
 	tap_diag "pgnt: hits $(xb_backend_stat domu pgnt_hits) mapped $(xb_backend_stat domu pgnt_mapped) kept $(xb_backend_stat domu pgnt_kept) evicted $(xb_backend_stat domu pgnt_evicted) full $(xb_backend_stat domu pgnt_full)"
 	tap_ok "least recently used mappings were unmapped (pgnt_evicted)" \
 		test "$(xb_backend_stat domu pgnt_evicted)" -gt "$e0"
@@ -99,7 +99,7 @@ dom0_main() {
 	tap_ok "the destroyed domain is gone (no grant left mapped)" \
 		sh -c "! xl list 2>/dev/null | awk 'NR > 1 { print \$2 }' | grep -qx $id"
 	tap_ok "second domU started on the same disk" xb_domu_start verify
-	xb_domu_wait_end verify 240
+	xb_domu_wait_end verify 900
 	for j in 0 1 2 3; do
 		tap_is "second domU reads region $j intact" "$(xb_console_value verify "AFTER $j")" "$(cat /tmp/want-$j)"
 	done
