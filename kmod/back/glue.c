@@ -547,8 +547,10 @@ int xbg_pgnt_map(struct xbg_ring *r, const unsigned int *slots, const unsigned i
 	err = gnttab_map_refs(r->map, NULL, r->tpages, n);
 	for (i = 0; i < n; i++) {
 		ok[i] = r->map[i].status == GNTST_okay;
-		if (ok[i])
+		if (ok[i]) {
 			r->pg_handles[slots[i]] = r->map[i].handle;
+			xb_rt_count_grants(1);
+		}
 	}
 	if (err) {
 		/* the batch failed as a whole: undo what did map */
@@ -585,7 +587,9 @@ void xbg_pgnt_unmap(struct xbg_ring *r, const unsigned int *slots, unsigned int 
 		pr_err("xenblk-back: persistent grant unmap failed (%d); %u pages not reused\n", err, k);
 		for (i = 0; i < k; i++)
 			r->pg_pages[r->tidx[i]] = NULL;
+		return;
 	}
+	xb_rt_count_grants(-(long)k);
 }
 
 /* Teardown: every kept mapping goes, then the pages return to the cache. */

@@ -406,6 +406,8 @@ void Ring::teardown()
 
 void Ring::suspend(Pdu** saved)
 {
+	PoolPage* pool = nullptr;
+
 	if (irq_ > 0 || port_)
 		xb_fe_glue_evtchn_unbind(dev_->gd(), this, port_, irq_);
 	irq_ = 0;
@@ -417,9 +419,18 @@ void Ring::suspend(Pdu** saved)
 			Pdu* p = s.pdu;
 			if (!p)
 				continue;
-			// the restored domain's grant table is new: these end at once
-			if (!end_grants(s))
+			if (s.uses) {
+				// pool pages: the whole pool goes below
+				for (u32 i = 0; i < s.nr_grants; i++)
+					pool_.give_back(s.uses[i].pg, false);
+				for (u32 i = 0; i < s.nr_indirect; i++)
+					pool_.give_back(s.indirect_pg[i], false);
+				s.nr_grants = 0;
+				s.nr_indirect = 0;
+			} else if (!end_grants(s)) {
+				// the restored domain's grant table is new: these end at once
 				p->held = true;
+			}
 			if (!p->saved) {
 				p->saved = true;
 				p->next = *saved;
@@ -429,7 +440,11 @@ void Ring::suspend(Pdu** saved)
 		}
 		stats_.in_flight = 0;
 		push_pending_ = false;
+		// the new backend may not offer persistent grants: start() decides
+		pool = pool_.drain_free();
+		persistent_ = false;
 	}
+	pool_free_chain(pool, true);   // new grant table: each ends at once
 	if (nr_pages_)
 		xb_fe_glue_ring_teardown(&shared_, nr_pages_, grefs_);
 	nr_pages_ = 0;
@@ -1200,6 +1215,7 @@ int Device::connect()
 int Device::resume()
 {
 	xb_rt_log(XB_LOG_INFO, "%s: resuming: reconnecting to the backend", name_);
+	xb_fe_glue_cancel_purge(gd_);   // the pools go with the old grants
 	kstd::write_once(resuming_, true);
 	if (disk_)
 		xb_fe_glue_disk_quiesce(gd_);   // no queue_rq until the new rings run
@@ -1248,6 +1264,13 @@ int Device::resume_connect(const KeySource& backend)
 	}
 	kstd::write_once(broken_, false);
 	kstd::write_once(closing_, false);
+	// persistent grants as the new backend offers them (the pools are empty)
+	const u32 segs = cfg_.max_indirect_segments > blkif_max_direct_segs
+		? kstd::min(cfg_.max_indirect_segments, max_block_segments) : blkif_max_direct_segs;
+	for (u32 q = 0; q < nr_rings_; q++)
+		rings_[q]->start(cfg_.persistent, segs);
+	if (cfg_.persistent)
+		xb_fe_glue_schedule_purge(gd_, purge_interval_ms);
 	set_rings_up(true);
 	err = xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
 

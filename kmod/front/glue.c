@@ -314,7 +314,9 @@ int xb_fe_glue_end_grant(unsigned int ref)
 
 void xb_fe_glue_end_grant_free(unsigned int ref, void *page)
 {
+	/* the grant table ends it now or once the backend unmapped it */
 	gnttab_end_foreign_access(ref, virt_to_page(page));
+	xb_rt_count_grants(-1);
 }
 
 void xb_fe_glue_copy_to_pool(void *pool_page, unsigned long long pfn, unsigned int off,

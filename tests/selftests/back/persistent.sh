@@ -98,6 +98,8 @@ dom0_main() {
 	done
 	tap_ok "the destroyed domain is gone (no grant left mapped)" \
 		sh -c "! xl list 2>/dev/null | awk 'NR > 1 { print \$2 }' | grep -qx $id"
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	tap_is "the backend holds no mapped grant (debugfs)" "$(cat /sys/kernel/debug/xenblk_back/grants)" 0
 	tap_ok "second domU started on the same disk" xb_domu_start verify
 	xb_domu_wait_end verify 900
 	for j in 0 1 2 3; do

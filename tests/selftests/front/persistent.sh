@@ -122,6 +122,12 @@ domu_main() {
 	echo vbd-51712 > /sys/bus/xen/drivers/vbd/unbind
 	i=0; while [ -b /dev/xvda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	tap_ok "unbind removes the disk" test ! -b /dev/xvda
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	if [ -r /sys/kernel/debug/xenblk_front/grants ]; then
+		tap_is "no grant left after the unbind (debugfs)" "$(cat /sys/kernel/debug/xenblk_front/grants)" 0
+	else
+		tap_skip "no grant left after the unbind" "no debugfs in this domU"
+	fi
 	tap_ok "rmmod after the unbind" rmmod xenblk-front
 }
 
