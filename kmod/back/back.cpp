@@ -111,7 +111,7 @@ struct Pending {
 };
 
 // Slots per ring for kept mappings (the glue's max_persistent_grants is capped here).
-constexpr u32 pgnt_capacity = 4096;
+constexpr u32 pgnt_capacity = 2048;
 
 class Ring {
 public:
