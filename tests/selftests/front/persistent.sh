@@ -63,9 +63,8 @@ domu_main() {
 		tap_ok "qdisk offers no persistent grants" \
 			sh -c "[ \"\$(xenstore-read $be/feature-persistent 2>/dev/null || echo 0)\" = 0 ]"
 		tap_is "persistent grants off" "$(pg_stat persistent)" 0
-		# requests up to 128 KiB: a burst of 12 or more direct requests is never
-		# answered by qdisk, a known problem of the frontend with or without
-		# persistent grants (frontend.md, known problems)
+		# requests up to 128 KiB: a burst of 12 or more direct requests once hung
+		# with qdisk (frontend.md, known problems); this case is about the pool
 		pg_io 12 "no persistent grants" 256
 		tap_is "the pool stays unused" "$(pg_stat pool_pages) $(pg_stat pool_hits) $(pg_stat pool_kept)" "0 0 0"
 		tap_diag "$(tr '\n' ';' < /sys/block/xvda/xenblk_stats)"
