@@ -168,6 +168,8 @@ void BackSettings::apply(BackendConfig* cfg) const
 		cfg->max_ring_order = max_ring_order;
 	if (has_discard)
 		cfg->discard = discard;
+	if (has_persistent)
+		cfg->persistent = persistent;
 }
 
 int apply_set(const SetRequest& req, BackSettings* s, SetError* err)
@@ -217,11 +219,8 @@ int apply_set(const SetRequest& req, BackSettings* s, SetError* err)
 			err->attr = XENBLK_C_PERSISTENT;
 			return to_int(kstd::Errno::inval);
 		}
-		if (v == 1) {
-			err->why = "persistent grants are not implemented by this backend";
-			err->attr = XENBLK_C_PERSISTENT;
-			return to_int(kstd::Errno::opnotsupp);
-		}
+		n.has_persistent = true;
+		n.persistent = v == 1;
 	}
 	if (req.has[XENBLK_C_DISCARD]) {
 		const u32 v = req.val[XENBLK_C_DISCARD];

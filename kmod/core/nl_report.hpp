@@ -110,6 +110,8 @@ struct BackSettings {
 	u32 max_ring_order = 0;
 	bool has_discard = false;
 	bool discard = true;
+	bool has_persistent = false;   // published at probe: applies to the next device
+	bool persistent = true;
 
 	// cfg: the module parameters; the result is what a connect uses
 	void apply(BackendConfig* cfg) const;

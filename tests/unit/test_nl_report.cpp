@@ -243,7 +243,6 @@ TEST(NlSet, RefusesWithAReasonAndChangesNothing)
 		{XENBLK_C_MAX_QUEUES, 0, -22, "max queues must be 1..32"},
 		{XENBLK_C_MAX_QUEUES, 33, -22, "max queues must be 1..32"},
 		{XENBLK_C_MAX_RING_ORDER, 5, -22, "max ring order must be 0..4"},
-		{XENBLK_C_PERSISTENT, 1, -95, "persistent grants are not implemented"},
 		{XENBLK_C_PERSISTENT, 2, -22, "persistent must be 0 or 1"},
 		{XENBLK_C_DISCARD, 2, -22, "discard must be 0 or 1"},
 	};
@@ -270,5 +269,16 @@ TEST(NlSet, RefusesWithAReasonAndChangesNothing)
 	xb::nl::SetRequest off;
 	off.has[XENBLK_C_PERSISTENT] = true;
 	off.val[XENBLK_C_PERSISTENT] = 0;
-	EXPECT_EQ(xb::nl::apply_set(off, &s, &e), 0);   // asking for what is there is fine
+	EXPECT_EQ(xb::nl::apply_set(off, &s, &e), 0);
+	EXPECT_TRUE(s.has_persistent);
+	xb::BackendConfig cfg;
+	cfg.persistent = true;
+	s.apply(&cfg);
+	EXPECT_FALSE(cfg.persistent);   // the device's setting wins over the module's
+	xb::nl::SetRequest on;
+	on.has[XENBLK_C_PERSISTENT] = true;
+	on.val[XENBLK_C_PERSISTENT] = 1;
+	EXPECT_EQ(xb::nl::apply_set(on, &s, &e), 0);
+	s.apply(&cfg);
+	EXPECT_TRUE(cfg.persistent);
 }
