@@ -23,7 +23,7 @@ const char* usage()
 	       "                            per-operation counters and latency histograms\n"
 	       "  set DEV KEY=VALUE...      backend settings for the device's next connect:\n"
 	       "                            flush=auto|flush|barrier|both|none max_queues=1..32\n"
-	       "                            max_ring_order=0..4 persistent=0 discard=0|1\n"
+	       "                            max_ring_order=0..4 persistent=0|1 discard=0|1\n"
 	       "  reset DEV                 statistics start again at zero\n"
 	       "  monitor                   print events (connect, disconnect, downgrade, errors)\n"
 	       "\n"

@@ -335,7 +335,7 @@ void Device::probe()
 		xbg_fatal(gd_, err, "writing transport features");
 }
 
-// A netlink SET changed the number of rings or their size: the transport keys
+// A netlink SET changed the number of rings, their size or persistent grants: the transport keys
 // a frontend reads when it starts a handshake are written again, so that the
 // next one (a reconnect) asks within the new limits, and connect() accepts
 // exactly what was published.  A connected frontend keeps its rings.
@@ -345,6 +345,7 @@ void Device::republish_transport()
 	xbg_dev_lock(gd_);
 	cfg_.max_queues = want.max_queues;
 	cfg_.max_ring_order = want.max_ring_order;
+	cfg_.persistent = want.persistent;
 	const BackendConfig cfg = cfg_;
 	xbg_dev_unlock(gd_);
 	OurKeys sink(gd_);
@@ -781,7 +782,8 @@ int Device::nl_configure(const nl::SetRequest& req, nl::SetError* err)
 	xbg_dev_lock(gd_);
 	const int rc = nl::apply_set(req, &settings_, err);
 	xbg_dev_unlock(gd_);
-	if (!rc && (req.has[XENBLK_C_MAX_QUEUES] || req.has[XENBLK_C_MAX_RING_ORDER]))
+	if (!rc && (req.has[XENBLK_C_MAX_QUEUES] || req.has[XENBLK_C_MAX_RING_ORDER] ||
+		    req.has[XENBLK_C_PERSISTENT]))
 		republish_transport();
 	if (!rc) {
 		char name[nl::name_len];

@@ -390,9 +390,8 @@ TEST(XbctlErrors, TextsAndExitCodes)
 	EXPECT_EQ(xbctl::error_text("list", "", ENOENT, ""),
 		  "xbctl list: neither xenblk-back nor xenblk-front is loaded (modprobe one of them)");
 	EXPECT_EQ(xbctl::error_exit(ENOENT), xbctl::exit_no_module);
-	EXPECT_EQ(xbctl::error_text("set", "vbd-1-51712", EOPNOTSUPP,
-				    "persistent grants are not implemented by this backend"),
-		  "xbctl set: persistent grants are not implemented by this backend");
+	EXPECT_EQ(xbctl::error_text("set", "vbd-1-51712", EINVAL, "max queues must be 1..32"),
+		  "xbctl set: max queues must be 1..32");
 	EXPECT_EQ(xbctl::error_exit(EINVAL), xbctl::exit_refused);
 	EXPECT_EQ(xbctl::error_exit(EIO), xbctl::exit_failure);
 	EXPECT_NE(xbctl::error_text("list", "", EIO, "").find("Input/output error"), std::string::npos);

@@ -71,6 +71,7 @@ domu_main() {
 	tap_is "show: ring pages as sysfs has them" "$((1 << $(j features.ring_order)))" \
 		"$(sed -n 's/^ring_pages //p' /sys/block/xvda/xenblk_stats)"
 	tap_is "show: protocol" "$(j features.abi)" x86_64-abi
+	tap_is "show: persistent grants in use" "$(j features.persistent)" true
 	tap_is "show: no settings on the frontend" "$(j config; echo $?)" 2
 
 	echo "NL-READY"
@@ -128,6 +129,7 @@ domu_main() {
 	tap_is "reconnected: sysfs agrees" "$(fe_mode)" barrier
 	tap_is "reconnected: no flush-cache" "$(j features.flush)" false
 	tap_is "reconnected: one queue (max_queues=1)" "$(j features.queues)" 1
+	tap_is "reconnected: no persistent grants (persistent=0)" "$(j features.persistent)" false
 	tap_is "reconnected: one hardware queue in sysfs" "$(ls /sys/block/xvda/mq | wc -l)" 1
 	tap_is "reconnected: one ring page (max_ring_order=0)" "$(sed -n 's/^ring_pages //p' /sys/block/xvda/xenblk_stats)" 1
 	dd if=/tmp/p of=/dev/xvda bs=4k count=1 oflag=direct conv=fsync 2>/dev/null
@@ -180,7 +182,8 @@ dom0_main() {
 	tap_is "show: ring order as the frontend asked" "$(j features.ring_order)" \
 		"$(xenstore-read "$fe/ring-page-order" 2>/dev/null || echo 0)"
 	tap_is "show: flush policy setting" "$(j config.flush_policy)" auto
-	tap_is "show: persistent grants off" "$(j config.persistent)" false
+	tap_is "show: persistent grants offered" "$(j config.persistent)" true
+	tap_is "show: persistent grants in use" "$(j features.persistent)" true
 
 	xb_run xb-nopriv xbctl -j list
 	tap_is "list as nobody works (GET needs no privilege)" "$rc" 0
@@ -204,20 +207,18 @@ dom0_main() {
 	xb_run xbctl set "$dev" colour=red
 	tap_is "bad key: exit 1" "$rc" 1
 	tap_ok "bad key: says why" grep -q "unknown key 'colour'" /tmp/out
-	xb_run xbctl set "$dev" persistent=1
-	tap_is "refused by the kernel: exit 5" "$rc" 5
-	tap_ok "refused by the kernel: its reason" grep -q 'persistent grants are not implemented by this backend' /tmp/out
 	xb_run xb-nopriv xbctl set "$dev" flush=barrier
 	tap_is "set as nobody: exit 3" "$rc" 3
 	tap_ok "set as nobody: says why" grep -q 'permission denied: set needs CAP_NET_ADMIN' /tmp/out
 	tap_is "set as nobody: nothing changed" "$(xbctl -j show "$dev" | xb-json get config.flush_policy)" auto
 
-	tap_ok "set flush=barrier max_queues=1 max_ring_order=0" \
-		xbctl set "$dev" flush=barrier max_queues=1 max_ring_order=0
+	tap_ok "set flush=barrier max_queues=1 max_ring_order=0 persistent=0" \
+		xbctl set "$dev" flush=barrier max_queues=1 max_ring_order=0 persistent=0
 	xbctl -j show "$dev" > /tmp/show.json
 	tap_is "setting recorded" "$(j config.flush_policy)" barrier
 	tap_is "setting recorded: max_queues" "$(j config.max_queues)" 1
 	tap_is "setting recorded: max_ring_order" "$(j config.max_ring_order)" 0
+	tap_is "setting recorded: persistent" "$(j config.persistent)" false
 	tap_is "connected device keeps its features until the next connect" "$(j features.flush_mode)" flush
 	xb_tell domu barrier-set 1
 	nl_need "domU reconnected" xb_wait_line domu 'NL-RECONNECTED' 240 || return
@@ -228,6 +229,8 @@ dom0_main() {
 	tap_is "xenstore: feature-barrier 1" "$(xenstore-read "$be/feature-barrier")" 1
 	tap_is "after the reconnect: one ring" "$(j features.queues)" 1
 	tap_is "after the reconnect: ring order 0" "$(j features.ring_order)" 0
+	tap_is "after the reconnect: no persistent grants" "$(j features.persistent)" false
+	tap_is "xenstore: feature-persistent 0" "$(xenstore-read "$be/feature-persistent")" 0
 	tap_is "xenstore: multi-queue-max-queues 1" "$(xenstore-read "$be/multi-queue-max-queues")" 1
 	tap_is "xenstore: max-ring-page-order 0" "$(xenstore-read "$be/max-ring-page-order")" 0
 	tap_ok "monitor: $dev disconnected" nl_saw disconnected "$dev"
