@@ -161,8 +161,9 @@ void xbg_indirect_unmap(struct xbg_ring *r);
  * cookie.  0, or -errno with nothing mapped and nothing to reap. */
 int xbg_io_submit(struct xbg_ring *r, void *cookie, int op, unsigned int flags,
 		  unsigned long long sector, const struct xbg_seg *segs, unsigned int n);
-/* Discard (secure: secure erase) exactly [sector, sector + nr); synchronous,
- * reported by xbg_ring_reap like any I/O.  0 or -errno (nothing to reap). */
+/* Discard (secure: secure erase) exactly [sector, sector + nr): a discard is
+ * submitted and completes later (secure erase waits), reported by xbg_ring_reap
+ * like any I/O.  0 or -errno (nothing to reap). */
 int xbg_io_discard(struct xbg_ring *r, void *cookie, unsigned long long sector,
 		   unsigned long long nr, int secure);
 /* Persistent grants: slots 0..capacity-1 of a ring, each holding at most one

@@ -730,14 +730,32 @@ int xbg_io_discard(struct xbg_ring *r, void *cookie, unsigned long long sector,
 		   unsigned long long nr, int secure)
 {
 	struct xbg_io *io = xbg_io_alloc(r, cookie, 0);
+	struct bio *bio = NULL;
+	int err;
 
 	if (!io)
 		return -ENOMEM;
-	if (secure)
+	if (secure) {
+		/* no asynchronous form: the ring waits (rare, and only if offered) */
 		io->err = blkdev_issue_secure_erase(r->gd->bdev, sector, nr, GFP_NOIO);
-	else
-		io->err = blkdev_issue_discard(r->gd->bdev, sector, nr, GFP_NOIO);
-	xbg_io_done(r, io);
+		xbg_io_done(r, io);
+		return 0;
+	}
+	/* a chain of discard bios; the last one completes when all have */
+	err = __blkdev_issue_discard(r->gd->bdev, sector, nr, GFP_NOIO, &bio);
+	if (err || !bio) {
+		if (bio) {   /* not expected: the bios built so far still run */
+			submit_bio_wait(bio);
+			bio_put(bio);
+		}
+		io->err = err;
+		xbg_io_done(r, io);
+		return 0;
+	}
+	bio->bi_private = io;
+	bio->bi_end_io = xbg_end_io;
+	atomic_inc(&r->bios);
+	submit_bio(bio);
 	return 0;
 }
 

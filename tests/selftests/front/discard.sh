@@ -5,7 +5,7 @@
 # vm-options: --disk loop,size=64 --vcpus 2
 # vm-kernels: 6.1
 # vm-fronts: ours
-# vm-backends: stock
+# vm-backends: stock ours
 
 domu_main() {
 	tap_is "discard granularity from the backend" "$(cat /sys/block/xvda/queue/discard_granularity)" 4096
