@@ -802,6 +802,8 @@ void Ring::respond(u64 id, u8 op, s16 status)
 		xb_rt_fatal("xenblk-back: response without a request");
 		return;
 	}
+	if (xbg_corrupt_next_response())
+		id ^= 0x5a5a000000000000ull;   // corrupt_responses (tests of frontends)
 	encode_response(abi_, slot, id, op, status);
 	push_ = true;
 }

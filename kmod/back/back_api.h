@@ -111,6 +111,8 @@ int xb_back_glue_on_xen(void);         /* 1: running in a Xen domain (dom0 or dr
 void xbg_get_params(struct xbg_params *out);
 /* test knob: blkif operations (bit 1 << op) to answer with EOPNOTSUPP */
 unsigned int xbg_refuse_ops(void);
+/* test knob: 1 if the next response is to carry a bogus id (counts down) */
+int xbg_corrupt_next_response(void);
 /* test knob: 1 while new requests are to be left on the rings */
 int xbg_hold_requests(void);
 unsigned long long xbg_now_ns(void);

@@ -72,6 +72,24 @@ unsigned int xbg_refuse_ops(void)
 	return READ_ONCE(refuse_ops);
 }
 
+static unsigned int corrupt_responses;
+module_param(corrupt_responses, uint, 0644);
+MODULE_PARM_DESC(corrupt_responses, "for testing frontends: this many of the next responses carry an id no request has (a misbehaving backend)");
+
+int xbg_corrupt_next_response(void)
+{
+	unsigned int v = READ_ONCE(corrupt_responses);
+
+	while (v) {
+		unsigned int old = cmpxchg(&corrupt_responses, v, v - 1);
+
+		if (old == v)
+			return 1;
+		v = old;
+	}
+	return 0;
+}
+
 static bool hold_requests;
 module_param(hold_requests, bool, 0644);
 MODULE_PARM_DESC(hold_requests, "for testing frontends: leave new requests on the rings (bios in flight still complete and are answered) until cleared");
