@@ -61,6 +61,7 @@ public:
 			secure = on;
 		return xbg_write(gd_, key, value);
 	}
+	int remove(const char*) override { return to_int(kstd::Errno::opnotsupp); }
 	bool flush = false, barrier = false, discard = false, secure = false;
 private:
 	xbg_dev* gd_;
@@ -319,6 +320,8 @@ class OurKeys final : public KeySink {
 public:
 	explicit OurKeys(xbg_dev* gd) : gd_(gd) {}
 	int write(const char* key, const char* value) override { return xbg_write(gd_, key, value); }
+	// the backend writes every key it publishes, each time
+	int remove(const char*) override { return to_int(kstd::Errno::opnotsupp); }
 private:
 	xbg_dev* gd_;
 };

@@ -523,10 +523,17 @@ int frontend_publish(const NegotiatedConfig& cfg, kstd::span<const FrontQueue> q
 		if (q.ring_refs.size() != (size_t{1} << cfg.ring_order))
 			return to_int(Errno::inval);
 
+	// Keys a previous connection wrote stay in the directory (an unbind + bind,
+	// a reconnect after the backend's limits were lowered): the optional ones
+	// not used now are removed, or the backend would read them as ours.
 	if (cfg.ring_order > 0)
 		err = put_u64(out, key::ring_page_order, cfg.ring_order);
+	else
+		err = out.remove(key::ring_page_order);
 	if (!err && cfg.nr_queues > 1)
 		err = put_u64(out, key::multi_queue_num_queues, cfg.nr_queues);
+	else if (!err)
+		err = out.remove(key::multi_queue_num_queues);
 	for (u32 q = 0; !err && q < cfg.nr_queues; q++) {
 		for (u32 p = 0; !err && p < queues[q].ring_refs.size(); p++) {
 			err = ring_ref_key(k, sizeof(k), cfg.nr_queues, q, cfg.ring_order, p);

@@ -42,6 +42,8 @@ class KeySink {
 public:
 	// 0 or a negative errno
 	virtual int write(const char* key, const char* value) = 0;
+	// the key is gone afterwards (also when it was not there): 0 or a negative errno
+	virtual int remove(const char* key) = 0;
 protected:
 	~KeySink() = default;
 };

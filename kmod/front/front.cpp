@@ -97,6 +97,7 @@ class XsSink final : public KeySink {
 public:
 	explicit XsSink(xb_fe_dev* gd) : gd_(gd) {}
 	int write(const char* key, const char* value) override { return xb_fe_glue_write(gd_, key, value); }
+	int remove(const char* key) override { return xb_fe_glue_remove(gd_, key); }
 private:
 	xb_fe_dev* gd_;
 };

@@ -106,6 +106,8 @@ unsigned int xb_fe_glue_nr_cpus(void);
 int xb_fe_glue_read(struct xb_fe_dev *gd, int other, const char *key, char *buf,
 		    unsigned int len);
 int xb_fe_glue_write(struct xb_fe_dev *gd, const char *key, const char *value);
+/* removes our key; 0 also when it was not there */
+int xb_fe_glue_remove(struct xb_fe_dev *gd, const char *key);
 int xb_fe_glue_state(struct xb_fe_dev *gd);          /* our xenbus state */
 int xb_fe_glue_switch_state(struct xb_fe_dev *gd, int state);
 void xb_fe_glue_frontend_closed(struct xb_fe_dev *gd);

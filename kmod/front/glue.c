@@ -197,6 +197,13 @@ int xb_fe_glue_write(struct xb_fe_dev *gd, const char *key, const char *value)
 	return xenbus_write(XBT_NIL, gd->xbdev->nodename, key, value);
 }
 
+int xb_fe_glue_remove(struct xb_fe_dev *gd, const char *key)
+{
+	int err = xenbus_rm(XBT_NIL, gd->xbdev->nodename, key);
+
+	return err == -ENOENT ? 0 : err;
+}
+
 int xb_fe_glue_state(struct xb_fe_dev *gd)
 {
 	return gd->xbdev->state;

@@ -36,6 +36,13 @@ public:
 		keys[key] = value;
 		return 0;
 	}
+	int remove(const char* key) override
+	{
+		if (fail_on == key)
+			return -EACCES;
+		keys.erase(key);
+		return 0;
+	}
 	Keys keys;
 	std::string fail_on;
 };
@@ -596,6 +603,34 @@ TEST(FrontendPublish, MultiQueueMultiPage)
 				 {"protocol", "x86_64-abi"}, {"feature-persistent", "0"}}));
 }
 
+xb::BackendConfig backend_cfg(uint32_t queues, uint32_t order, bool persistent);
+
+// A reconnect with fewer queues and one page (the backend's limits were
+// lowered) must not leave the last connection's optional keys behind: the
+// backend would read them as this connection's and refuse it.
+TEST(FrontendPublish, RemovesStaleKeysOfAnEarlierConnection)
+{
+	const uint32_t r0[] = {10, 11}, r1[] = {20, 21}, one[] = {30};
+	const xb::FrontQueue q2[] = {{r0, 5}, {r1, 6}};
+	const xb::FrontQueue q1[] = {{one, 7}};
+	Store fe;
+	ASSERT_EQ(xb::frontend_publish(transport(2, 1), q2, fe), 0);
+	ASSERT_EQ(xb::frontend_publish(transport(1, 0), q1, fe), 0);
+	EXPECT_EQ(fe.keys.count("ring-page-order"), 0u);
+	EXPECT_EQ(fe.keys.count("multi-queue-num-queues"), 0u);
+	EXPECT_EQ(fe.keys.at("ring-ref"), "30");
+	EXPECT_EQ(fe.keys.at("event-channel"), "7");
+	// the backend, now limited to one queue of one page, accepts the directory
+	xb::BackQueue bq[1];
+	xb::BackConnectInfo info;
+	ASSERT_EQ(xb::backend_read_frontend(fe, backend_cfg(1, 0, true), bq, &info), 0);
+	EXPECT_EQ(info.nr_queues, 1u);
+	EXPECT_EQ(info.ring_order, 0u);
+	EXPECT_EQ(bq[0].ring_refs[0], 30u);
+	fe.fail_on = "ring-page-order";
+	EXPECT_EQ(xb::frontend_publish(transport(1, 0), q1, fe), -EACCES) << "a failed removal is an error";
+}
+
 TEST(FrontendPublish, RejectsMismatchAndPropagatesErrors)
 {
 	const uint32_t one[] = {1}, two[] = {1, 2};
@@ -613,7 +648,8 @@ TEST(FrontendPublish, RejectsMismatchAndPropagatesErrors)
 
 // ---- backend reads the frontend --------------------------------------------------------------
 
-xb::BackendConfig backend_cfg(uint32_t queues = 4, uint32_t order = 4, bool persistent = true)
+xb::BackendConfig backend_cfg(uint32_t queues = 4, uint32_t order = 4, bool persistent = true);
+xb::BackendConfig backend_cfg(uint32_t queues, uint32_t order, bool persistent)
 {
 	xb::BackendConfig b;
 	b.max_queues = queues;
