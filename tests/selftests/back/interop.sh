@@ -53,7 +53,9 @@ dom0_main() {
 	tap_is "sector-size" "$(xenstore-read $be/sector-size)" 512
 	tap_is "info (writable disk)" "$(xenstore-read $be/info)" 0
 	tap_is "feature-max-indirect-segments" "$(xenstore-read $be/feature-max-indirect-segments)" 256
-	tap_is "feature-persistent (not implemented)" "$(xenstore-read $be/feature-persistent)" 0
+	tap_is "feature-persistent offered" "$(xenstore-read $be/feature-persistent)" 1
+	tap_ok "persistent grants in use (the stock frontend takes them): kept mappings reused" \
+		test "$(cat $sysdir/statistics/pgnt_hits)" -gt 0
 	tap_is "sysfs physical_device matches the hotplug script's" \
 		"$(cat $sysdir/physical_device)" "$(xenstore-read $be/physical-device)"
 	tap_is "sysfs mode" "$(cat $sysdir/mode)" w

@@ -99,7 +99,7 @@ domu_main() {
 	# what counts here is what the purge does after the bound of 4.)
 	u0=$(pg_stat pool_purged)
 	i=0
-	while [ "$(pg_stat pool_pages)" -ge "$p0" ] && [ $i -lt 120 ]; do
+	while [ "$(pg_stat pool_purged)" = "$u0" ] && [ $i -lt 120 ]; do
 		dd if=/dev/xvda of=/dev/null bs=4k count=1 skip=$((i * 7)) iflag=direct 2>/dev/null
 		sleep 0.5; i=$((i + 1))
 	done
