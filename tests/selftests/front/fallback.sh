@@ -7,7 +7,6 @@
 # After a null_blk power cycle A and B (each fsynced, through the fallback)
 # are intact, C (written after the last performed barrier) is lost.
 # vm-options: --disk nullb,size=64,cache=32 --vcpus 2
-# vm-kernels: 6.1
 # vm-fronts: ours
 # vm-backends: ours
 
