@@ -9,7 +9,6 @@
 # a data barrier with a pre-flush but without FUA, so there the barrier's page
 # may be lost: the case runs for our backend only.
 # vm-options: --disk nullb,size=64,cache=32 --vcpus 1
-# vm-kernels: 6.1
 # vm-backends: ours
 # vm-front: none
 
