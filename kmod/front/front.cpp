@@ -220,6 +220,7 @@ private:
 	void pool_after_response(PoolPage* pg);
 	void pool_free_chain(PoolPage* chain, bool deferred);
 	void release_pool_pages(Shadow& s, bool read_done);
+	void give_back_pool_pages(Shadow& s);
 	bool grant_pieces_persistent(Shadow& s, const WireRequest& w, bool to_backend);
 	void complete_shadow(u32 id, s16 status, Pdu** done);
 	void fail_all_locked(Pdu** done);
@@ -421,13 +422,7 @@ void Ring::suspend(Pdu** saved)
 			if (!p)
 				continue;
 			if (s.uses) {
-				// pool pages: the whole pool goes below
-				for (u32 i = 0; i < s.nr_grants; i++)
-					pool_.give_back(s.uses[i].pg, false);
-				for (u32 i = 0; i < s.nr_indirect; i++)
-					pool_.give_back(s.indirect_pg[i], false);
-				s.nr_grants = 0;
-				s.nr_indirect = 0;
+				give_back_pool_pages(s);   // the whole pool goes below
 			} else if (!end_grants(s)) {
 				// the restored domain's grant table is new: these end at once
 				p->held = true;
@@ -588,6 +583,18 @@ void Ring::release_pool_pages(Shadow& s, bool read_done)
 	}
 	for (u32 i = 0; i < s.nr_indirect; i++)
 		pool_after_response(s.indirect_pg[i]);
+	s.nr_grants = 0;
+	s.nr_indirect = 0;
+}
+
+// A request's pool pages back to the pool as they are (no response came:
+// nothing to copy out), still granted.
+void Ring::give_back_pool_pages(Shadow& s)
+{
+	for (u32 i = 0; i < s.nr_grants; i++)
+		pool_.give_back(s.uses[i].pg, false);
+	for (u32 i = 0; i < s.nr_indirect; i++)
+		pool_.give_back(s.indirect_pg[i], false);
 	s.nr_grants = 0;
 	s.nr_indirect = 0;
 }
@@ -830,13 +837,7 @@ rollback:
 		Shadow& s = shadow_[id];
 		const u32 next = s.next_free;
 		if (s.uses) {
-			// never sent: the pages go back untouched, still granted
-			for (u32 i = 0; i < s.nr_grants; i++)
-				pool_.give_back(s.uses[i].pg, false);
-			for (u32 i = 0; i < s.nr_indirect; i++)
-				pool_.give_back(s.indirect_pg[i], false);
-			s.nr_grants = 0;
-			s.nr_indirect = 0;
+			give_back_pool_pages(s);   // never sent: untouched, still granted
 		} else {
 			end_grants(s);
 		}

@@ -57,14 +57,6 @@ dom0_main() {
 	echo 1 > $p
 	xb_tell domu hold 1
 	tap_ok "domU's writeback is held" xb_wait_line domu 'REQUEUE-HELD' 300 || { echo 0 > $p; return; }
-	tap_ok "xl save with requests on the rings" sh -c 'xl save domu /tmp/domu.save > /tmp/save.log 2>&1' ||
-		{ echo 0 > $p; tap_diag "$(tail -n 5 /tmp/save.log)"; return; }
-	echo 0 > $p
-	tap_ok "xl restore" sh -c 'xl restore /tmp/domu.save > /tmp/restore.log 2>&1' ||
-		{ tap_diag "$(tail -n 5 /tmp/restore.log)"; return; }
-	rm -f /tmp/domu.save
-	xl domid domu > /run/xenblk-domid-domu
-	tap_ok "the restored domain's disk reconnects" sh -c \
-		"i=0; while [ \"\$(xenstore-read $(xb_backend_dir domu)/state 2>/dev/null)\" != 4 ] && [ \$i -lt 300 ]; do sleep 0.5; i=\$((i + 1)); done; [ \$i -lt 300 ]"
+	xb_save_restore domu "with requests on the rings" "echo 0 > $p" || return
 	xb_tell domu restored 1
 }

@@ -43,13 +43,6 @@ domu_main() {
 dom0_main() {
 	tap_ok "domU is writing" xb_wait_line domu 'RESUME-WRITING' 240 || return
 	sleep 2
-	tap_ok "xl save" sh -c 'xl save domu /tmp/domu.save > /tmp/save.log 2>&1' ||
-		{ tap_diag "$(tail -n 5 /tmp/save.log)"; return; }
-	tap_ok "xl restore" sh -c 'xl restore /tmp/domu.save > /tmp/restore.log 2>&1' ||
-		{ tap_diag "$(tail -n 5 /tmp/restore.log)"; return; }
-	rm -f /tmp/domu.save
-	xl domid domu > /run/xenblk-domid-domu
-	tap_ok "the restored domain's disk reconnects" sh -c \
-		"i=0; while [ \"\$(xenstore-read $(xb_backend_dir domu)/state 2>/dev/null)\" != 4 ] && [ \$i -lt 300 ]; do sleep 0.5; i=\$((i + 1)); done; [ \$i -lt 300 ]"
+	xb_save_restore domu || return
 	xb_tell domu restored 1
 }

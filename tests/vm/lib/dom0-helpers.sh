@@ -35,6 +35,34 @@ xb_domid() { cat "/run/xenblk-domid-$1" 2>/dev/null || xl domid "$1" 2>/dev/null
 xb_backend_dir() { echo "/local/domain/0/backend/$XB_BETYPE/$(xb_domid "$1")/$XB_DEVID"; }
 xb_frontend_dir() { echo "/local/domain/$(xb_domid "$1")/device/vbd/$XB_DEVID"; }
 
+# xb_save_restore NAME [LABEL [BETWEEN]]: xl save NAME, run the shell command
+# BETWEEN (if any: also when the save failed), xl restore, then wait until the
+# restored domain's disk is Connected again.  One TAP line per step (LABEL is
+# added to the save's); returns 1 at the first failed step.
+xb_save_restore() {
+	_n=$1
+	# (tap_ok always returns 0: the commands' own status decides here)
+	if xl save "$_n" "/tmp/$_n.save" > /tmp/save.log 2>&1; then
+		tap_pass "xl save${2:+ $2}"
+	else
+		tap_fail "xl save${2:+ $2}" "$(tail -n 5 /tmp/save.log)"
+		[ -z "${3:-}" ] || eval "$3"
+		return 1
+	fi
+	[ -z "${3:-}" ] || eval "$3"
+	if xl restore "/tmp/$_n.save" > /tmp/restore.log 2>&1; then
+		tap_pass "xl restore"
+	else
+		tap_fail "xl restore" "$(tail -n 5 /tmp/restore.log)"
+		return 1
+	fi
+	rm -f "/tmp/$_n.save"
+	xl domid "$_n" > "/run/xenblk-domid-$_n"
+	_be=$(xb_backend_dir "$_n")
+	tap_ok "the restored domain's disk reconnects" sh -c \
+		"i=0; while [ \"\$(xenstore-read $_be/state 2>/dev/null)\" != 4 ] && [ \$i -lt 300 ]; do sleep 0.5; i=\$((i + 1)); done; [ \$i -lt 300 ]"
+}
+
 xb_domu_start() {
 	_n=$1 _arg=${2:-}
 	_disk="'format=raw,vdev=xvda,access=rw,target=$(xb_disk)'"

@@ -16,6 +16,20 @@ xb_await() {
 	done
 }
 xb_flushes() { awk '{print $16}' "/sys/block/${1:-xvda}/stat"; }
+# xb_ext4_roundtrip DEV: mkfs.ext4 on DEV, an 8 MiB file copied in, read back
+# after a remount with the page cache dropped, fsck clean (three TAP lines)
+xb_ext4_roundtrip() {
+	tap_ok "mkfs.ext4 on $1" mkfs.ext4 -q -F "$1"
+	mkdir -p /mnt/t && mount -t ext4 "$1" /mnt/t
+	xb_pattern /tmp/big 8388608
+	cp /tmp/big /mnt/t/big && sync
+	umount /mnt/t && echo 3 > /proc/sys/vm/drop_caches && mount -t ext4 "$1" /mnt/t
+	tap_is "an 8 MiB file reads back after remount" "$(sha256sum < /mnt/t/big)" "$(sha256sum < /tmp/big)"
+	umount /mnt/t
+	rm -f /tmp/big
+	tap_ok "fsck is clean" e2fsck -fn "$1"
+}
+
 xb_pattern() { dd if=/dev/urandom of="$1" bs="$2" count=1 iflag=fullblock 2>/dev/null; }
 
 xb_domu_finish() {
