@@ -242,6 +242,7 @@ public:
 	DeviceLimits limits() const
 	{
 		DeviceLimits l = limits_;
+		l.sectors = __atomic_load_n(&limits_.sectors, __ATOMIC_RELAXED);   // resize()
 		if (__atomic_load_n(&no_flush_, __ATOMIC_RELAXED))
 			l.flush = false;
 		if (__atomic_load_n(&no_barrier_, __ATOMIC_RELAXED))
@@ -251,6 +252,7 @@ public:
 		return l;
 	}
 	void withdraw(u8 op);
+	void check_resize();
 	OrderGate gate;
 	u32 nr_rings() const { return nr_rings_; }
 	void kick(u32 ring)
@@ -592,6 +594,22 @@ void Device::close()
 	if (opened_)
 		xbg_bdev_close(gd_);
 	opened_ = false;
+}
+
+// The device grew or shrank (lvextend, losetup -c, ...): the new size is
+// published and checked against from then on.  Called by ring 0's worker at
+// each pass (its only caller, so no two run at once); a read of the size.
+void Device::check_resize()
+{
+	const u64 now = xbg_bdev_sectors(gd_);
+	const u64 was = __atomic_load_n(&limits_.sectors, __ATOMIC_RELAXED);
+	if (now == 0 || now == was)
+		return;
+	__atomic_store_n(&limits_.sectors, now, __ATOMIC_RELAXED);
+	const int err = xbg_announce_resize(gd_, now);
+	xb_rt_log(err ? XB_LOG_WARNING : XB_LOG_INFO, "vbd-%u-%u: the device was resized: %llu -> %llu sectors%s",
+		  xbg_domid(gd_), xbg_handle(gd_), static_cast<unsigned long long>(was),
+		  static_cast<unsigned long long>(now), err ? " (publishing the new size failed)" : "");
 }
 
 void Device::withdraw(u8 op)
@@ -1170,6 +1188,8 @@ int Ring::work(bool stopping)
 		// ring unanswered; look again after a short sleep
 		ret = XBG_WORK_RETRY;
 	} else if (!stopping && !ring_.stopped()) {
+		if (index_ == 0)
+			dev_->check_resize();
 		shrink_cache();
 		xbg_ring_plug(glue);
 		// A request takes two steps (taken off the ring and parked, then

@@ -136,6 +136,10 @@ void xbg_dev_unlock(struct xbg_dev *gd);
 int xbg_bdev_open(struct xbg_dev *gd, unsigned int major, unsigned int minor, int read_only);
 void xbg_bdev_close(struct xbg_dev *gd);
 void xbg_bdev_get_props(struct xbg_dev *gd, struct xbg_bdev_props *out);
+/* the open device's size now, in 512-byte sectors (0 if none is open) */
+unsigned long long xbg_bdev_sectors(struct xbg_dev *gd);
+/* publish a new size: "sectors" and our state again, in one transaction */
+int xbg_announce_resize(struct xbg_dev *gd, unsigned long long sectors);
 int xbg_sysfs_add(struct xbg_dev *gd);
 void xbg_sysfs_remove(struct xbg_dev *gd);
 

@@ -284,6 +284,35 @@ void xbg_bdev_get_props(struct xbg_dev *gd, struct xbg_bdev_props *out)
 	out->secure_erase = bdev_max_secure_erase_sectors(b) != 0;
 }
 
+unsigned long long xbg_bdev_sectors(struct xbg_dev *gd)
+{
+	return gd->bdev ? bdev_nr_sectors(gd->bdev) : 0;
+}
+
+/* The new size, and our state written again in the same transaction: the
+ * frontend's watch on our state fires and it reads "sectors" (as with the
+ * stock backend). */
+int xbg_announce_resize(struct xbg_dev *gd, unsigned long long sectors)
+{
+	struct xenbus_transaction xbt;
+	int err;
+
+	do {
+		err = xenbus_transaction_start(&xbt);
+		if (err)
+			return err;
+		err = xenbus_printf(xbt, gd->xd->nodename, "sectors", "%llu", sectors);
+		if (!err)
+			err = xenbus_printf(xbt, gd->xd->nodename, "state", "%d", gd->xd->state);
+		if (err) {
+			xenbus_transaction_end(xbt, 1);
+			return err;
+		}
+		err = xenbus_transaction_end(xbt, 0);
+	} while (err == -EAGAIN);
+	return err;
+}
+
 /* ---- sysfs: the stock backend's files, so xentop keeps working ---- */
 
 static struct xbg_dev *xbg_of(struct device *dev)
