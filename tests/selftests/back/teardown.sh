@@ -7,7 +7,6 @@
 # The counters are the module's debugfs files xenblk_back/{objects,grants}.
 # vm-options: --disk nullb,size=64,cache=0 --vcpus 2 --timeout 1200
 # vm-cells: stock:ours
-# vm-kernels: 6.1
 # vm-long: yes
 
 domu_main() {
