@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 #include <unistd.h>
-#include <linux/netlink.h>
 #include <netlink/netlink.h>
 #include <netlink/genl/genl.h>
 #include <netlink/genl/ctrl.h>
