@@ -112,7 +112,7 @@ struct Pending {
 };
 
 // Slots per ring for kept mappings (the glue's max_persistent_grants is capped here).
-constexpr u32 pgnt_capacity = 2048;
+constexpr u32 pgnt_capacity = XBG_PGNT_CAPACITY;
 
 class Ring {
 public:

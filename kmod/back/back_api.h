@@ -53,6 +53,10 @@ struct xbg_seg {
 	int slot;
 };
 
+/* Slots per ring for persistently mapped grants (max_persistent_grants is
+ * capped to it; the C++ side sizes its cache with it). */
+#define XBG_PGNT_CAPACITY 2048u
+
 /* Largest number of segments one xbg_io_submit accepts (one bio). */
 #define XBG_MAX_IO_SEGS 256u
 /* Indirect pages one request may use. */

@@ -53,7 +53,6 @@ static bool feature_persistent = true;
 module_param(feature_persistent, bool, 0644);
 MODULE_PARM_DESC(feature_persistent, "offer persistent grants (applies to devices created later)");
 /* the number of kept mappings per ring: at most this many, read at every pass */
-#define XBG_PGNT_CAPACITY 2048u
 static unsigned int max_persistent_grants = 1056;
 module_param(max_persistent_grants, uint, 0644);
 MODULE_PARM_DESC(max_persistent_grants, "most persistently mapped grants per ring (at most 2048; lowering it unmaps the least recently used)");
@@ -726,7 +725,7 @@ int xbg_io_submit(struct xbg_ring *r, void *cookie, int op, unsigned int flags,
 			continue;
 		}
 		if (segs[i].slot >= 0) {   /* the caller's slot holds no mapping */
-			kfree(io);
+			xbg_io_free(io);
 			return -EINVAL;
 		}
 		r->tidx[k] = i;
