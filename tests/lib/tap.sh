@@ -5,6 +5,7 @@
 #   tap_plan 3                 # optional: "1..3"; without it tap_done prints the plan
 #   tap_ok "name" cmd args...  # runs cmd; "ok N - name" or "not ok N - name"
 #   tap_is "name" got want     # compares two strings
+#                              # (both return 1 on failure: `tap_ok ... || return`)
 #   tap_pass "name" / tap_fail "name" "why"
 #   tap_skip "name" "why"
 #   tap_diag "text"            # "# text"
@@ -30,10 +31,10 @@ tap_fail() {
 tap_skip() { TAP_N=$((TAP_N + 1)); tap_line "ok $TAP_N - $1 # SKIP ${2:-}"; }
 tap_ok() {
 	_name=$1; shift
-	if "$@"; then tap_pass "$_name"; else tap_fail "$_name" "command failed: $*"; fi
+	if "$@"; then tap_pass "$_name"; else tap_fail "$_name" "command failed: $*"; return 1; fi
 }
 tap_is() {
-	if [ "$2" = "$3" ]; then tap_pass "$1"; else tap_fail "$1" "got '$2', want '$3'"; fi
+	if [ "$2" = "$3" ]; then tap_pass "$1"; else tap_fail "$1" "got '$2', want '$3'"; return 1; fi
 }
 tap_done() {
 	[ -n "$TAP_PLANNED" ] || tap_line "1..$TAP_N"

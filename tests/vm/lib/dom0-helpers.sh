@@ -41,7 +41,6 @@ xb_frontend_dir() { echo "/local/domain/$(xb_domid "$1")/device/vbd/$XB_DEVID"; 
 # added to the save's); returns 1 at the first failed step.
 xb_save_restore() {
 	_n=$1
-	# (tap_ok always returns 0: the commands' own status decides here)
 	if xl save "$_n" "/tmp/$_n.save" > /tmp/save.log 2>&1; then
 		tap_pass "xl save${2:+ $2}"
 	else
