@@ -30,6 +30,13 @@
 # busy and steal ticks (USER_HZ) of this domain: user+nice+system+irq+softirq
 bench_cpu() { awk '/^cpu /{ printf "%d %d\n", $2 + $3 + $4 + $7 + $8, $9; exit }' /proc/stat; }
 
+# event-channel interrupts of the blkif drivers in this domain (the stock ones are
+# named blkif / blkif-backend, ours xenblk-front / xenblk-back): the notifications
+# the other side sent
+bench_irqs() {
+	awk '/blkif|xenblk/ { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts
+}
+
 # block-layer counters of DEV: read ios, read ms, write ios, write ms, flush ios, flush ms
 bench_dstat() { awk '{ print $1, $4, $5, $8, $16, $17 }' "/sys/block/$1/stat"; }
 
@@ -105,10 +112,10 @@ bench_domu_profile() {
 		tap_fail "$_p ran" "$_why"
 		return 1
 	fi
-	_c0=$(bench_cpu); _s0=$(bench_dstat xvda)
+	_c0="$(bench_cpu) $(bench_irqs)"; _s0=$(bench_dstat xvda)
 	_r=$(bench_fio "$_p" /dev/xvda); _rc=$?
-	_c1=$(bench_cpu); _s1=$(bench_dstat xvda)
-	echo "BENCH-DONE $XB_NAME $_p $(bench_delta "$_c0" "$_c1" u_busy u_steal)$(bench_delta "$_s0" "$_s1" \
+	_c1="$(bench_cpu) $(bench_irqs)"; _s1=$(bench_dstat xvda)
+	echo "BENCH-DONE $XB_NAME $_p $(bench_delta "$_c0" "$_c1" u_busy u_steal u_irq)$(bench_delta "$_s0" "$_s1" \
 		u_rd u_rdms u_wr u_wrms u_fl u_flms)$_r"
 	if [ $_rc = 0 ]; then tap_pass "$_p ran"; else tap_fail "$_p ran" "$(echo "$_r" | sed -n 's/.*why=//p')"; fi
 }
@@ -192,7 +199,7 @@ bench_dom0_profile() {
 		tap_fail "$_n $_p measured" "domU did not start the profile"
 		return 1
 	fi
-	_x0="$(bench_ms) $(bench_xen_cpu "$_n")"; _c0=$(bench_cpu); _s0=$(bench_dstat "$(bench_nullb)"); _b0=$(bench_bstat "$_n")
+	_x0="$(bench_ms) $(bench_xen_cpu "$_n")"; _c0="$(bench_cpu) $(bench_irqs)"; _s0=$(bench_dstat "$(bench_nullb)"); _b0=$(bench_bstat "$_n")
 	xb_tell "$_n" "go-$_p" 1
 	sleep "$BENCH_RUNTIME"
 	if ! xb_wait_line "$_n" "BENCH-DONE $_n $_p " 180; then
@@ -200,9 +207,9 @@ bench_dom0_profile() {
 		tap_fail "$_n $_p measured" "no result"
 		return 2
 	fi
-	_x1="$(bench_ms) $(bench_xen_cpu "$_n")"; _c1=$(bench_cpu); _s1=$(bench_dstat "$(bench_nullb)"); _b1=$(bench_bstat "$_n")
+	_x1="$(bench_ms) $(bench_xen_cpu "$_n")"; _c1="$(bench_cpu) $(bench_irqs)"; _s1=$(bench_dstat "$(bench_nullb)"); _b1=$(bench_bstat "$_n")
 	_u=$(tr -d '\r' < "$_log" | sed -n "s/^BENCH-DONE $_n $_p //p" | tail -n 1)
-	bench_result "$_p" "domu=$_n $(bench_delta "$_x0" "$_x1" window_ms xen_dom0_ms xen_domu_ms)$(bench_delta "$_c0" "$_c1" d_busy d_steal)$(bench_delta \
+	bench_result "$_p" "domu=$_n $(bench_delta "$_x0" "$_x1" window_ms xen_dom0_ms xen_domu_ms)$(bench_delta "$_c0" "$_c1" d_busy d_steal d_irq)$(bench_delta \
 		"$_s0" "$_s1" n_rd n_rdms n_wr n_wrms n_fl n_flms)$(bench_delta "$_b0" "$_b1" be_rd be_wr be_f be_rdsect be_wrsect)$_u"
 	case $_u in *why=*) tap_fail "$_n $_p measured" "${_u#*why=}"; return 1 ;; esac
 	tap_pass "$_n $_p measured"
