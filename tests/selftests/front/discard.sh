@@ -3,7 +3,6 @@
 # backend and the range reads back as zeros (tmpfs punches the hole), and a
 # discard smaller than one extent is narrowed to nothing: neighbouring data stays.
 # vm-options: --disk loop,size=64 --vcpus 2
-# vm-kernels: 6.1
 # vm-fronts: ours
 # vm-backends: stock ours
 

@@ -10,7 +10,6 @@
 # rmmod (no disks left) must succeed, and insmod must reconnect.  With a file
 # system mounted, rmmod is refused and an unbind fails the I/O without a crash.
 # vm-options: --disk loop,size=64 --vcpus 2
-# vm-kernels: 6.1
 # vm-fronts: ours
 # vm-backends: stock
 
