@@ -205,12 +205,6 @@ private:
 	bool push_ = false;
 	// a frontend (or a dying disk) must not flood the log: the first few only
 	static constexpr u32 log_limit = 8;
-	// The plug of a pass is flushed after this many requests, so that the
-	// disk starts on the first ones while later ones are mapped: plugging a
-	// whole pass (up to a ring of requests) held a 4 KiB random read ~10x
-	// longer than the disk took.  A few requests still merge and go as one
-	// batch.
-	static constexpr u32 plug_batch = 4;
 	u32 logged_rejects_ = 0;
 	u32 logged_errors_ = 0;
 	// persistent grants (worker only)
@@ -1205,7 +1199,6 @@ int Ring::work(bool stopping)
 		// frontend will not notify us for them.
 		const u32 budget = 2 * ring_.size();
 		u32 batch = 0;
-		u32 plugged = 0;
 		for (; batch < budget; batch++) {
 			if (barrier_wait_) {
 				if (!dev_->gate.drained(dev_->nr_rings()))
@@ -1231,11 +1224,6 @@ int Ring::work(bool stopping)
 					break;
 				}
 				have_parked_ = false;
-				if (++plugged == plug_batch) {
-					xbg_ring_unplug(glue);
-					xbg_ring_plug(glue);
-					plugged = 0;
-				}
 				continue;
 			}
 			kstd::Result<bool> more = ring_.final_check_for_requests();
