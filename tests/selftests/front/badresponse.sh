@@ -5,6 +5,7 @@
 # every later one with an I/O error (nothing hangs, nothing is reported done).
 # The broken disk still goes away cleanly (unbind) and the module unloads.
 # vm-options: --disk loop,size=64 --vcpus 2
+# vm-kernels: 6.1
 # vm-cells: ours:ours
 
 stat_of() { sed -n "s/^$1 //p" /sys/block/xvda/xenblk_stats; }
