@@ -23,7 +23,7 @@ fe_reload() {
 	i=0; while [ -b /dev/xvda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	tap_ok "xvda is gone after rmmod" test ! -b /dev/xvda
 	insmod /opt/xenblk/xenblk-front.ko "$@"
-	i=0; while [ ! -b /dev/xvda ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	i=0; while [ ! -b /dev/xvda ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 	tap_ok "xvda is back after insmod $*" test -b /dev/xvda
 }
 
@@ -97,13 +97,12 @@ domu_main() {
 
 dom0_main() {
 	be=$(xb_backend_dir domu)
-	tap_ok "domU finished the flush phase" xb_wait_line domu 'FLUSH-DONE' 240
+	tap_ok "domU finished the flush phase" xb_wait_line domu 'FLUSH-DONE' 240 || return
 	tap_is "backend offers flush-cache" "$(xenstore-read $be/feature-flush-cache)" 1
 	tap_is "backend offers barrier" "$(xenstore-read $be/feature-barrier)" 1
 	tap_is "backend f_req: 5 flushes" "$(xb_backend_stat domu f_req)" 5
 	xb_tell domu flush-counted 1
-	tap_ok "domU finished the barrier phase" xb_wait_line domu 'BARRIER-DONE' 240
-	# the backend's counters start again at each reconnect
+	tap_ok "domU finished the barrier phase" xb_wait_line domu 'BARRIER-DONE' 240 || return
 	# the backend's counters restart at a reconnect (4) or keep counting (5 + 4);
 	# the stock backend may not show its statistics again after a reconnect
 	if [ -e "/sys/bus/xen-backend/devices/vbd-$(xb_domid domu)-51712/statistics/f_req" ]; then

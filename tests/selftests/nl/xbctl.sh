@@ -121,7 +121,7 @@ domu_main() {
 	i=0; while [ -b /dev/xvda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	tap_ok "unbind: the monitor saw the disconnect" nl_wait_event disconnected xvda
 	echo vbd-51712 > /sys/bus/xen/drivers/vbd/bind
-	i=0; while [ ! -b /dev/xvda ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	i=0; while [ ! -b /dev/xvda ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 	tap_ok "bind: xvda is back" test -b /dev/xvda
 	tap_ok "bind: the monitor saw the connect, in barrier mode" nl_wait_event connected xvda barrier
 	xbctl -j show xvda > /tmp/show.json

@@ -8,7 +8,8 @@
 #   xb_domu_start NAME [ARG]        create PV domU NAME on the disk; ARG reaches its
 #                                   script as $XB_ARG; its console is relayed live as
 #                                   "NAME> " and dumped whole at the end as "NAME| "
-#   xb_wait_line NAME REGEX [SECS]  wait for a console line of domU NAME (default 120 s)
+#   xb_wait_line NAME REGEX [SECS]  wait for a console line of domU NAME (default 120 s;
+#                                   fails soon once the domU has stopped)
 #   xb_domu_wait_end NAME [SECS]    wait until domU NAME's script has finished
 #   xb_domu_destroy NAME            destroy domU NAME at once (no shutdown, no flush)
 #   xb_wait_released NAME [SECS]    wait until the backend of NAME has released the disk
@@ -93,12 +94,22 @@ CFG
 	xl domid "$_n" > "/run/xenblk-domid-$_n"
 }
 
+# A guest that panicked or powered off prints nothing more: its console shows
+# "Kernel panic" or the kernel's "reboot: System halted"/"Power down" line (its
+# /init ends with poweroff, also when its script stopped early).  The wait then
+# gives up after a few seconds (lines may still be on their way to the log)
+# instead of running into its deadline: a case whose domU failed early reports
+# at once, with the domU's console, instead of hanging the run.
 xb_wait_line() {
-	_d=$(( $(xb_now) + ${3:-120} ))
+	_d=$(( $(xb_now) + ${3:-120} )) _stop=
 	while ! grep -Eq "$2" "$XB_CONSOLE_DIR/guest-$1.log" 2>/dev/null; do
 		[ "$(xb_now)" -lt $_d ] || return 1
-		# a guest that panicked will print nothing more
-		grep -q 'Kernel panic' "$XB_CONSOLE_DIR/guest-$1.log" 2>/dev/null && return 1
+		if [ -z "$_stop" ]; then
+			! grep -Eq 'Kernel panic|reboot: (System halted|Power down)' "$XB_CONSOLE_DIR/guest-$1.log" 2>/dev/null ||
+				_stop=$(( $(xb_now) + 5 ))
+		elif [ "$(xb_now)" -ge "$_stop" ]; then
+			echo "xb_wait_line: domU $1 stopped without printing '$2'"; return 1
+		fi
 		sleep 0.3
 	done
 }
