@@ -173,6 +173,7 @@ private:
 	void reap();
 	void complete(Pending* p, int err);
 	int map_persistent(Pending* p, u32 n);
+	bool map_indirect_kept(const u32* grefs, u32 n, u32* slots);
 	void release_slots(Pending* p);
 	void shrink_cache();
 	void respond(u64 id, u8 op, s16 status);
@@ -209,6 +210,8 @@ private:
 	u32 logged_errors_ = 0;
 	// persistent grants (worker only)
 	bool persistent_ = false;
+	static constexpr u32 ro_indirect_limit = 8;
+	u32 indirect_ro_ = 0;   // indirect pages in a row that did not map read-write
 	BackGrantCache cache_;
 	CacheSlot* cslots_ = nullptr;
 	u32* cbuckets_ = nullptr;
@@ -669,6 +672,10 @@ long long Device::stat(const char* which)
 		return static_cast<long long>(s.barrier_waited);
 	if (streq(which, "bad_req"))
 		return static_cast<long long>(s.bad_requests);
+	if (streq(which, "ind_kept"))
+		return static_cast<long long>(s.indirect_kept);
+	if (streq(which, "ind_mapped"))
+		return static_cast<long long>(s.indirect_mapped);
 	if (!kstd::memcmp(which, "pgnt_", 5)) {
 		CacheStats c = {};
 		u64 kept = 0;
@@ -969,15 +976,24 @@ Ring::Step Ring::dispatch(const Request& req)
 		const u32 n = req.nr_segments;
 		const u32 pages = indirect_pages(n);
 		const void* addr[XBG_MAX_INDIRECT_PAGES];
+		u32 kslots[XBG_MAX_INDIRECT_PAGES];
 		u64 sectors = 0;
-		int err = xbg_indirect_map(glue, req.indirect_grefs, pages, addr);
-		if (err == to_int(kstd::Errno::nomem)) {
-			st = Step::retry;
-			break;
-		}
-		if (err) {
-			complete(p, err);
-			break;
+		const bool kept = map_indirect_kept(req.indirect_grefs, pages, kslots);
+		if (kept) {
+			for (u32 pg = 0; pg < pages; pg++)
+				addr[pg] = xbg_pgnt_addr(glue, kslots[pg]);
+			stats.indirect_kept += pages;
+		} else {
+			const int err = xbg_indirect_map(glue, req.indirect_grefs, pages, addr);
+			if (err == to_int(kstd::Errno::nomem)) {
+				st = Step::retry;
+				break;
+			}
+			if (err) {
+				complete(p, err);
+				break;
+			}
+			stats.indirect_mapped += pages;
 		}
 		bool ok = true;
 		for (u32 pg = 0; pg < pages && ok; pg++) {
@@ -985,7 +1001,12 @@ Ring::Step Ring::dispatch(const Request& req)
 			const u32 cnt = kstd::min<u32>(n - first, BLKIF_SEGS_PER_INDIRECT_FRAME);
 			ok = decode_indirect_segments(addr[pg], 0, cnt, isegs_ + first);
 		}
-		xbg_indirect_unmap(glue);
+		if (kept) {   // the segments are copied: the pages are free for eviction again
+			for (u32 pg = 0; pg < pages; pg++)
+				cache_.put(kslots[pg]);
+		} else {
+			xbg_indirect_unmap(glue);
+		}
 		const bool write = req.indirect_op == BLKIF_OP_WRITE;
 		const Reject r = ok ? validate_segments(isegs_, n, req.sector, write, lim, &sectors)
 				    : Reject::bad_segment;
@@ -1140,6 +1161,61 @@ int Ring::map_persistent(Pending* p, u32 n)
 		return 0;
 	release_slots(p);
 	return err ? err : to_int(kstd::Errno::fault);
+}
+
+// Indirect pages through the persistent-grant cache, as data pages are: a page
+// the frontend sends again is read through its kept mapping, with no map and
+// no unmap (and TLB flush) per request.  Kept mappings are read-write; a
+// frontend that grants its indirect pages read-only makes the first such map
+// fail (the request then maps them per request, read-only); after
+// ro_indirect_limit such failures in a row this ring stops trying.  Our own
+// frontend grants read-only the indirect pages it cannot take from its pool.
+// true: slots[i] holds grefs[i], in use until put; false: map them per request
+// (nothing held).
+bool Ring::map_indirect_kept(const u32* grefs, u32 n, u32* slots)
+{
+	if (!persistent_ || indirect_ro_ >= ro_indirect_limit)
+		return false;
+	u32 nev = 0, nmap = 0, got = 0;
+	for (u32 i = 0; i < n; i++) {
+		u32 slot = cache_.get(grefs[i]);
+		if (slot == BackGrantCache::npos) {
+			const BackGrantCache::Claim c = cache_.claim(grefs[i]);
+			slot = c.slot;
+			if (slot == BackGrantCache::npos)
+				break;   // every kept mapping in use: per request
+			if (c.evict)
+				evict_[nev++] = slot;
+			map_slot_[nmap] = slot;
+			map_gref_[nmap++] = grefs[i];
+		}
+		slots[got++] = slot;
+	}
+	if (nev)
+		xbg_pgnt_unmap(glue, evict_, nev);
+	bool ok = got == n;
+	if (nmap) {
+		const int err = xbg_pgnt_map(glue, map_slot_, map_gref_, nmap, map_ok_);
+		bool refused = false;
+		for (u32 k = 0; k < nmap; k++) {
+			if (err || !map_ok_[k]) {
+				cache_.abandon(map_slot_[k]);   // also drops its use
+				for (u32 i = 0; i < got; i++)
+					if (slots[i] == map_slot_[k])
+						slots[i] = BackGrantCache::npos;
+				ok = false;
+				refused = !err;
+			}
+		}
+		if (!err)
+			indirect_ro_ = refused ? indirect_ro_ + 1 : 0;
+	}
+	if (ok)
+		return true;
+	for (u32 i = 0; i < got; i++)
+		if (slots[i] != BackGrantCache::npos)
+			cache_.put(slots[i]);
+	return false;
 }
 
 void Ring::release_slots(Pending* p)

@@ -187,6 +187,8 @@ int xbg_pgnt_map(struct xbg_ring *r, const unsigned int *slots, const unsigned i
 		 unsigned int n, unsigned char *ok);
 /* Unmap the mappings of n slots (n <= XBG_MAX_IO_SEGS); the slots are empty after. */
 void xbg_pgnt_unmap(struct xbg_ring *r, const unsigned int *slots, unsigned int n);
+/* The page a mapped slot holds (an indirect page read through its kept mapping). */
+const void *xbg_pgnt_addr(struct xbg_ring *r, unsigned int slot);
 /* The module's max_persistent_grants (per ring), read on the worker. */
 unsigned int xbg_max_persistent_grants(void);
 

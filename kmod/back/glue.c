@@ -344,6 +344,8 @@ XBG_STAT(pgnt_evicted);
 XBG_STAT(pgnt_full);
 XBG_STAT(pgnt_map_failed);
 XBG_STAT(pgnt_kept);
+XBG_STAT(ind_kept);
+XBG_STAT(ind_mapped);
 
 static struct attribute *xbg_stat_attrs[] = {
 	&xbg_attr_oo_req.attr, &xbg_attr_rd_req.attr, &xbg_attr_wr_req.attr,
@@ -352,6 +354,7 @@ static struct attribute *xbg_stat_attrs[] = {
 	&xbg_attr_br_waits.attr, &xbg_attr_br_waited.attr,
 	&xbg_attr_pgnt_hits.attr, &xbg_attr_pgnt_mapped.attr, &xbg_attr_pgnt_evicted.attr,
 	&xbg_attr_pgnt_full.attr, &xbg_attr_pgnt_map_failed.attr, &xbg_attr_pgnt_kept.attr,
+	&xbg_attr_ind_kept.attr, &xbg_attr_ind_mapped.attr,
 	NULL,
 };
 
@@ -605,6 +608,11 @@ int xbg_pgnt_map(struct xbg_ring *r, const unsigned int *slots, const unsigned i
 			ok[i] = 0;
 	}
 	return 0;
+}
+
+const void *xbg_pgnt_addr(struct xbg_ring *r, unsigned int slot)
+{
+	return (const void *)xbg_vaddr(r->pg_pages[slot]);
 }
 
 void xbg_pgnt_unmap(struct xbg_ring *r, const unsigned int *slots, unsigned int n)

@@ -52,6 +52,8 @@ struct RingStats {
 	kstd::u64 out_of_resources; // backend: oo_req (waited for memory or grants)
 	kstd::u64 barrier_waits;    // backend: barriers that found requests in flight on other rings
 	kstd::u64 barrier_waited;   // backend: those requests, summed (each completed before the barrier)
+	kstd::u64 indirect_kept;    // backend: indirect pages read through kept (persistent) mappings
+	kstd::u64 indirect_mapped;  // backend: indirect pages mapped for their request only
 
 	void complete(StatOp o, kstd::u64 sectors, kstd::s16 status, kstd::u64 latency_ns)
 	{
@@ -85,6 +87,8 @@ struct DeviceStats : RingStats {
 		out_of_resources += r.out_of_resources;
 		barrier_waits += r.barrier_waits;
 		barrier_waited += r.barrier_waited;
+		indirect_kept += r.indirect_kept;
+		indirect_mapped += r.indirect_mapped;
 	}
 };
 

@@ -9,8 +9,10 @@
 // ring still works.  A backend passes when it answers every malformed request
 // with an error status, the request's id and the op Linux blkfront expects,
 // stops the ring (answers nothing more) when the producer index runs more than
-// a ring ahead, and still closes and reconnects afterwards (a second session
-// then moves the producer index back, which must stop the ring too).
+// a ring ahead, and still closes and reconnects afterwards (a second session,
+// which asks for persistent grants, sends indirect requests through them: a
+// kept indirect page, a bad one, a read-only one; then it moves the producer
+// index back, which must stop the ring too).
 //
 // Output is TAP: one line per scenario, "1..N" at the end, each line prefixed
 // with --tap-prefix.  The verdict of our core's validator (kmod/core) for each
@@ -437,7 +439,9 @@ public:
 			return fail(tap, std::string("event channel with /dev/xen/evtchn: ") + strerror(errno));
 		if (ring.init(ring_page.addr, 1, xb::entry_size(opt.abi)) != kstd::Errno::ok)
 			return fail(tap, "ring init");
-		const bool keys = xs.write(dir + "/ring-ref", std::to_string(ring_page.gref)) &&
+		// the second session asks for persistent grants
+		const bool keys = xs.write(dir + "/feature-persistent", connects ? "1" : "0") &&
+			xs.write(dir + "/ring-ref", std::to_string(ring_page.gref)) &&
 			xs.write(dir + "/event-channel", std::to_string(evtchn.port())) &&
 			xs.write(dir + "/protocol", xb::protocol_name(opt.abi)) &&
 			xs.write(dir + "/state", std::to_string(st_initialised));
@@ -447,13 +451,15 @@ public:
 			return fail(tap, "backend reaches Connected (state " + std::to_string(st) + ")");
 		xs.write(dir + "/state", std::to_string(st_connected));
 		read_limits();
+		persistent = connects && xs.read_uint_or(backend + "/feature-persistent", 0) != 0;
 		tap.result(true, std::string(connects++ ? "reconnected" : "connected") + ": ring-ref " + std::to_string(ring_page.gref) + ", port " +
 			   std::to_string(evtchn.port()) + ", " + xb::protocol_name(opt.abi) +
 			   ", backend " + backend);
 		tap.diag("backend offers: sectors=%llu sector-size=%u ro=%d flush=%d barrier=%d "
-			 "discard=%d max-indirect-segments=%u",
+			 "discard=%d max-indirect-segments=%u; persistent grants %s",
 			 static_cast<unsigned long long>(lim.sectors), lim.logical_block_size,
-			 lim.read_only, lim.flush, lim.barrier, lim.discard, lim.max_indirect_segments);
+			 lim.read_only, lim.flush, lim.barrier, lim.discard, lim.max_indirect_segments,
+			 persistent ? "in use" : "not in use");
 		return true;
 	}
 
@@ -549,6 +555,7 @@ public:
 
 	const Options& opt;
 	unsigned connects = 0;
+	bool persistent = false;   // this session uses persistent grants
 	XenStore xs;
 	Grants grants;
 	EventChannel evtchn;
@@ -593,12 +600,14 @@ const char* status_name(s16 st)
 	}
 }
 
-enum class Need { none, flush, barrier, discard, indirect };
+enum class Need { none, flush, barrier, discard, indirect, persistent_indirect };
 enum class Expect {
 	okay,        // a valid request: OKAY
 	error,       // malformed: ERROR or EOPNOTSUPP
 	core_error,  // refused by our core's rules, accepted by Linux blkback:
 		     // OKAY passes too unless --strict
+	core_okay,   // valid, and our backend serves it; Linux blkback refuses it
+		     // (ERROR passes too unless --strict)
 };
 
 struct Scenario;
@@ -688,6 +697,13 @@ void b_ind_bad_gref(Front& f, xb::Request& r)
 	r.indirect_grefs[0] = 0x00fffff0;
 }
 void b_ind_bad_seg(Front& f, xb::Request& r) { indirect(f, r, BLKIF_OP_READ, 1, 0, 8); }
+// the same descriptors in a page granted read-only: a backend needs to read it only
+void b_ind_ro_page(Front& f, xb::Request& r)
+{
+	indirect(f, r, BLKIF_OP_READ, 1, kPatternSector);
+	memcpy(f.ro_data.bytes(), f.ind_page.bytes(), BLKIF_PAGE_SIZE);
+	r.indirect_grefs[0] = f.ro_data.gref;
+}
 void b_ind_past_end(Front& f, xb::Request& r) { indirect(f, r, BLKIF_OP_READ, 1, f.lim.sectors); }
 
 void discard(Front& f, xb::Request& r, u64 sector, u64 n, u8 flag = 0)
@@ -747,8 +763,12 @@ void run_request(Front& f, const Scenario& s, Tap& tap)
 	const bool op_ok = a.rsp.op == want_op;
 	const std::string got = std::string(status_name(st)) + " (op " + std::to_string(a.rsp.op) +
 		(op_ok ? "" : ", want op " + std::to_string(want_op)) + ")";
-	if (s.expect == Expect::okay) {
+	if (s.expect == Expect::okay || (s.expect == Expect::core_okay && f.opt.strict)) {
 		tap.result(st == BLKIF_RSP_OKAY && op_ok, what + got);
+		return;
+	}
+	if (s.expect == Expect::core_okay) {
+		tap.result(op_ok && (st == BLKIF_RSP_OKAY || st == BLKIF_RSP_ERROR), what + got);
 		return;
 	}
 	const bool error = st == BLKIF_RSP_ERROR || st == BLKIF_RSP_EOPNOTSUPP;
@@ -953,6 +973,11 @@ const Scenario kDurability[] = {
 // After the close, a second connection on the same device.
 const Scenario kAfterReconnect[] = {
 	RUN("valid READ after the reconnect", none, run_read_back),
+	ONE("persistent: valid INDIRECT READ of one segment", persistent_indirect, okay, b_ind_read),
+	ONE("persistent: the same INDIRECT READ again (its indirect page kept)", persistent_indirect, okay, b_ind_read),
+	ONE("persistent: INDIRECT with indirect page grant 0xfffff0", persistent_indirect, error, b_ind_bad_gref),
+	ONE("persistent: INDIRECT READ with a read-only indirect page", persistent_indirect, core_okay, b_ind_ro_page),
+	RUN("persistent: valid READ after the indirect requests", none, run_read_back),
 	RUN("producer moved back: req_prod one behind", none, run_backwards),
 };
 
@@ -964,6 +989,9 @@ bool available(const Front& f, Need n, const char** why)
 	case Need::barrier: *why = "backend offers no feature-barrier"; return f.lim.barrier;
 	case Need::discard: *why = "backend offers no feature-discard"; return f.lim.discard;
 	case Need::indirect: *why = "backend offers no indirect segments"; return f.lim.max_indirect_segments != 0;
+	case Need::persistent_indirect:
+		*why = "backend offers no persistent grants or no indirect segments";
+		return f.persistent && f.lim.max_indirect_segments != 0;
 	}
 	return false;
 }

@@ -1,6 +1,7 @@
 # A hostile frontend: xb-hostile-front takes over the domU's vbd from userspace
 # (no frontend driver), sends malformed requests between valid ones and finally
-# a producer index far ahead of the ring.  The backend must answer each bad
+# a producer index far ahead of the ring; after a reconnect with persistent
+# grants, indirect requests through kept mappings.  The backend must answer each bad
 # request with an error and the request's id, keep serving valid ones, stop the
 # ring on the overflow and still close cleanly; dom0 must stay healthy (kernel
 # log, statistics, its own reads of the disk).  See "The hostile frontend" in
@@ -99,5 +100,12 @@ dom0_main() {
 	xb_tell domu hostile-go 1   # the tool now closes the device
 	tap_ok "domU finished" twice xb_domu_wait_end domu 120
 	tap_is "backend Closed after the frontend closed" "$(xenstore-read "$be/state")" 6
+	if [ "$BACK" = ours ]; then
+		# the second session used persistent grants: its indirect pages were
+		# kept, the read-only one mapped for its request only
+		tap_diag "indirect pages: kept $(xb_backend_stat domu ind_kept), mapped per request $(xb_backend_stat domu ind_mapped)"
+		tap_ok "persistent session: an indirect page read through its kept mapping (ind_kept)" \
+			test "$(xb_backend_stat domu ind_kept)" -ge 1
+	fi
 	tap_ok "dom0 still reads the disk after the close" xb_disk_read 0 2048 /dev/null
 }

@@ -1,6 +1,7 @@
 # Persistent grants in xenblk-back.  The backend offers feature-persistent, the
 # frontend (stock or ours) takes it, and the backend's counters show kept
-# mappings being reused (statistics/pgnt_hits, pgnt_kept).  Data written and
+# mappings being reused (statistics/pgnt_hits, pgnt_kept), indirect pages
+# included (ind_kept).  Data written and
 # read in parallel O_DIRECT streams compares equal.  Lowering
 # max_persistent_grants to 8 makes the backend unmap its least recently used
 # mappings (pgnt_evicted) and keep at most 8 per ring, with the data intact.
@@ -74,6 +75,10 @@ dom0_main() {
 	tap_ok "no more than max_persistent_grants (1056) per ring" \
 		test "$(xb_backend_stat domu pgnt_kept)" -le $((1056 * rings))
 	tap_is "no grant failed to map" "$(xb_backend_stat domu pgnt_map_failed)" 0
+	# 1 MiB requests are indirect ones: the stock frontend grants its indirect
+	# pages read-write when persistent, so the backend keeps them mapped too
+	tap_diag "indirect pages: kept $(xb_backend_stat domu ind_kept), mapped per request $(xb_backend_stat domu ind_mapped)"
+	tap_ok "indirect pages read through kept mappings (ind_kept)" test "$(xb_backend_stat domu ind_kept)" -gt 0
 	e0=$(xb_backend_stat domu pgnt_evicted)
 	tap_ok "lower max_persistent_grants to 8" sh -c "echo 8 > $p"
 	xb_tell domu bound-lowered 1

@@ -136,6 +136,12 @@ dom0_main() {
 	tap_ok "domU finished phase 1" xb_wait_line domu 'PG-PHASE1-DONE' 1200
 	tap_is "frontend key feature-persistent" "$(xenstore-read $fe/feature-persistent)" 1
 	tap_is "backend key feature-persistent" "$(xenstore-read $be/feature-persistent)" 1
+	if [ "$BACK" = ours ]; then
+		# our frontend's indirect pages come from its (read-write) pool
+		tap_diag "backend: indirect pages kept $(xb_backend_stat domu ind_kept), mapped per request $(xb_backend_stat domu ind_mapped)"
+		tap_ok "the backend read indirect pages through kept mappings" \
+			test "$(xb_backend_stat domu ind_kept)" -gt 0
+	fi
 	case "$BACK" in
 	stock) p=/sys/module/xen_blkback/parameters/max_persistent_grants ;;
 	ours) p=/sys/module/xenblk_back/parameters/max_persistent_grants ;;
