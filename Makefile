@@ -166,9 +166,10 @@ test: setup
 boottest: modules
 	@$(TOP)/tests/run-all --kernels "$(KVERS)" --only boot
 
-# Boots the test bed and shows the drivers at work (ours where they exist).
-DEMO_FRONT ?= stock
-DEMO_BACK  ?= stock
+# Boots the test bed and shows our drivers at work (DEMO_FRONT=stock or
+# DEMO_BACK=stock|qdisk to show a stock peer instead).
+DEMO_FRONT ?= ours
+DEMO_BACK  ?= ours
 DEMO_KERNEL ?= 6.1
 demo: setup
 	@$(MAKE) --no-print-directory modules tools
