@@ -39,6 +39,10 @@ xb_domu_finish() {
 		# (user processes killed by a trap are not kernel problems)
 		_bad=$(grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection' /tmp/klog | grep -v ' traps: ')
 		tap_is "domU kernel log free of WARN/BUG/Oops" "$_bad" ""
+		# processes the TCG flake killed (below the console's log level):
+		# shown, so that the host can tell a flake from a failure
+		grep -E ' traps: |segfault at' /tmp/klog | head -n 5 |
+			while IFS= read -r _l; do tap_diag "domU kernel: $_l"; done
 	else
 		tap_fail "domU kernel log free of WARN/BUG/Oops" "dmesg failed"
 	fi
