@@ -172,6 +172,9 @@ private:
 	Step submit_barrier();
 	void reap();
 	void complete(Pending* p, int err);
+	struct MapBatch;
+	u32 slot_for(MapBatch& b, u32 gref);
+	int map_batch(const MapBatch& b);
 	int map_persistent(Pending* p, u32 n);
 	bool map_indirect_kept(const u32* grefs, u32 n, u32* slots);
 	void release_slots(Pending* p);
@@ -1111,56 +1114,76 @@ void Ring::complete(Pending* p, int err)
 	put_pending(p);
 }
 
-// Kept mappings for the n segments in segs_: each segment's slot, or -1 when
-// every slot is in use (the glue maps it for this request only).  New refs are
-// mapped in one batch after the evicted mappings are unmapped in one batch.
-// 0; -ENOMEM (retry later, nothing held); -EFAULT: a ref of the frontend did
-// not map (the request fails, nothing held).
-int Ring::map_persistent(Pending* p, u32 n)
-{
-	u32 nev = 0, nmap = 0;
+// One batch of kept mappings: slot_for() gives each ref its kept slot, or
+// claims one (the slot's old mapping, if any, queued for unmapping and the ref
+// for mapping); map_batch() then unmaps the evicted mappings in one call and
+// maps the new refs in one call.  A claim whose map failed is abandoned (its
+// slot free again, its use dropped).
+struct Ring::MapBatch {
+	u32 nev = 0;
+	u32 nmap = 0;
+};
 
-	p->nslots = 0;
-	p->slots = p->slots_inline;
-	if (n > kstd::array_size(p->slots_inline)) {
-		p->slots = static_cast<u32*>(xb_rt_alloc_nowait(sizeof(u32) * n));
-		if (!p->slots) {
-			p->slots = nullptr;
-			return to_int(kstd::Errno::nomem);
-		}
-	}
-	for (u32 i = 0; i < n; i++) {
-		u32 slot = cache_.get(segs_[i].gref);
-		if (slot == BackGrantCache::npos) {
-			const BackGrantCache::Claim c = cache_.claim(segs_[i].gref);
-			slot = c.slot;
-			if (slot != BackGrantCache::npos) {
-				if (c.evict)
-					evict_[nev++] = slot;
-				map_slot_[nmap] = slot;
-				map_gref_[nmap++] = segs_[i].gref;
-			}
-		}
-		if (slot != BackGrantCache::npos)
-			p->slots[p->nslots++] = slot;
-		segs_[i].slot = slot == BackGrantCache::npos ? -1 : static_cast<int>(slot);
-	}
-	if (nev)
-		xbg_pgnt_unmap(glue, evict_, nev);
-	if (!nmap)
+// the slot holding gref from now on (one more use), or npos when every slot is
+// in use
+u32 Ring::slot_for(MapBatch& b, u32 gref)
+{
+	const u32 slot = cache_.get(gref);
+	if (slot != BackGrantCache::npos)
+		return slot;
+	const BackGrantCache::Claim c = cache_.claim(gref);
+	if (c.slot == BackGrantCache::npos)
+		return c.slot;
+	if (c.evict)
+		evict_[b.nev++] = c.slot;
+	map_slot_[b.nmap] = c.slot;
+	map_gref_[b.nmap++] = gref;
+	return c.slot;
+}
+
+// 0 when every new ref mapped; else the glue's error, or -EFAULT when some
+// refs did not map (map_ok_[k] tells which: their slots are abandoned).
+int Ring::map_batch(const MapBatch& b)
+{
+	if (b.nev)
+		xbg_pgnt_unmap(glue, evict_, b.nev);
+	if (!b.nmap)
 		return 0;
-	const int err = xbg_pgnt_map(glue, map_slot_, map_gref_, nmap, map_ok_);
+	const int err = xbg_pgnt_map(glue, map_slot_, map_gref_, b.nmap, map_ok_);
 	bool bad = false;
-	for (u32 k = 0; k < nmap; k++) {
+	for (u32 k = 0; k < b.nmap; k++) {
 		if (err || !map_ok_[k]) {
 			cache_.abandon(map_slot_[k]);
 			bad = true;
 		}
 	}
-	if (!bad)
-		return 0;
-	release_slots(p);
-	return err ? err : to_int(kstd::Errno::fault);
+	return err ? err : bad ? to_int(kstd::Errno::fault) : 0;
+}
+
+// Kept mappings for the n segments in segs_: each segment's slot, or -1 when
+// every slot is in use (the glue maps it for this request only).
+// 0; -ENOMEM (retry later, nothing held); -EFAULT: a ref of the frontend did
+// not map (the request fails, nothing held).
+int Ring::map_persistent(Pending* p, u32 n)
+{
+	p->nslots = 0;
+	p->slots = p->slots_inline;
+	if (n > kstd::array_size(p->slots_inline)) {
+		p->slots = static_cast<u32*>(xb_rt_alloc_nowait(sizeof(u32) * n));
+		if (!p->slots)
+			return to_int(kstd::Errno::nomem);
+	}
+	MapBatch b;
+	for (u32 i = 0; i < n; i++) {
+		const u32 slot = slot_for(b, segs_[i].gref);
+		if (slot != BackGrantCache::npos)
+			p->slots[p->nslots++] = slot;
+		segs_[i].slot = slot == BackGrantCache::npos ? -1 : static_cast<int>(slot);
+	}
+	const int err = map_batch(b);
+	if (err)
+		release_slots(p);   // an abandoned slot's put is a no-op
+	return err;
 }
 
 // Indirect pages through the persistent-grant cache, as data pages are: a page
@@ -1176,45 +1199,22 @@ bool Ring::map_indirect_kept(const u32* grefs, u32 n, u32* slots)
 {
 	if (!persistent_ || indirect_ro_ >= ro_indirect_limit)
 		return false;
-	u32 nev = 0, nmap = 0, got = 0;
-	for (u32 i = 0; i < n; i++) {
-		u32 slot = cache_.get(grefs[i]);
-		if (slot == BackGrantCache::npos) {
-			const BackGrantCache::Claim c = cache_.claim(grefs[i]);
-			slot = c.slot;
-			if (slot == BackGrantCache::npos)
-				break;   // every kept mapping in use: per request
-			if (c.evict)
-				evict_[nev++] = slot;
-			map_slot_[nmap] = slot;
-			map_gref_[nmap++] = grefs[i];
-		}
-		slots[got++] = slot;
+	MapBatch b;
+	u32 got = 0;
+	for (; got < n; got++) {
+		slots[got] = slot_for(b, grefs[got]);
+		if (slots[got] == BackGrantCache::npos)
+			break;   // every kept mapping in use: per request
 	}
-	if (nev)
-		xbg_pgnt_unmap(glue, evict_, nev);
-	bool ok = got == n;
-	if (nmap) {
-		const int err = xbg_pgnt_map(glue, map_slot_, map_gref_, nmap, map_ok_);
-		bool refused = false;
-		for (u32 k = 0; k < nmap; k++) {
-			if (err || !map_ok_[k]) {
-				cache_.abandon(map_slot_[k]);   // also drops its use
-				for (u32 i = 0; i < got; i++)
-					if (slots[i] == map_slot_[k])
-						slots[i] = BackGrantCache::npos;
-				ok = false;
-				refused = !err;
-			}
-		}
-		if (!err)
-			indirect_ro_ = refused ? indirect_ro_ + 1 : 0;
-	}
-	if (ok)
+	const int err = map_batch(b);
+	if (err == to_int(kstd::Errno::fault))
+		indirect_ro_++;   // refused: most likely granted read-only
+	else if (!err && b.nmap)
+		indirect_ro_ = 0;
+	if (!err && got == n)
 		return true;
 	for (u32 i = 0; i < got; i++)
-		if (slots[i] != BackGrantCache::npos)
-			cache_.put(slots[i]);
+		cache_.put(slots[i]);   // no-op for an abandoned slot
 	return false;
 }
 
