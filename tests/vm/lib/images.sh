@@ -199,6 +199,6 @@ report_tap() {
 		exit failed > 0
 	}' "$log" && return 0
 	echo "# ---- last console lines ($log)"
-	grep -v -E '^(TAPH|TAP0): |\| TAPU: ' "$log" | tail -n 40 | sed 's/^/# /'
+	grep -a -v -E '^(TAPH|TAP0): |\| TAPU: ' "$log" | tail -n 40 | sed 's/^/# /'
 	return 1
 }
