@@ -138,6 +138,30 @@ TEST(GrantCache, AbandonFreesTheSlot)
 	EXPECT_NE(t.map(2), BackGrantCache::npos);
 }
 
+// The backend puts every slot of a failed batch, abandoned ones included: a put
+// of an abandoned slot must change nothing, also when the same ref had two
+// users in the request and when another slot of the request stays kept.
+TEST(GrantCache, PutAfterAbandonIsANoOp)
+{
+	Cache t(4, 4);
+	const uint32_t kept = t.map(7);
+	t.c.put(kept);                      // mapped earlier, idle
+	ASSERT_EQ(t.c.get(7), kept);        // the request's hit: one user
+	const auto cl = t.c.claim(9);       // the request's miss, mapped in the batch
+	ASSERT_NE(cl.slot, BackGrantCache::npos);
+	ASSERT_EQ(t.c.get(9), cl.slot);     // the same ref again: two users
+	t.c.abandon(cl.slot);               // its map failed
+	EXPECT_EQ(t.c.nr_in_use(), 1u);
+	t.c.put(cl.slot);
+	t.c.put(cl.slot);
+	t.c.put(kept);
+	EXPECT_EQ(t.c.nr_in_use(), 0u);
+	EXPECT_EQ(t.c.nr_mapped(), 1u);
+	EXPECT_EQ(t.c.get(7), kept);        // still kept
+	t.c.put(kept);
+	EXPECT_EQ(t.c.get(9), BackGrantCache::npos);
+}
+
 TEST(GrantCache, ShrinkAfterALoweredBound)
 {
 	Cache t(8, 8);
