@@ -172,6 +172,7 @@ private:
 	Step submit_barrier();
 	void reap();
 	void complete(Pending* p, int err);
+	void leave_gate();
 	struct MapBatch;
 	u32 slot_for(MapBatch& b, u32 gref);
 	int map_batch(const MapBatch& b);
@@ -905,6 +906,15 @@ Ring::Step Ring::dispatch(const Request& req)
 		return Step::done;
 	}
 
+	// fail_flushes (tests of frontends' error paths): answer as a device
+	// whose flush failed, without doing it
+	if ((rsp_op == BLKIF_OP_FLUSH_DISKCACHE || rsp_op == BLKIF_OP_WRITE_BARRIER) &&
+	    xbg_fail_next_flush()) {
+		stats.complete(stat_of(rsp_op), 0, BLKIF_RSP_ERROR, 0);
+		respond(req.id, rsp_op, BLKIF_RSP_ERROR);
+		return Step::done;
+	}
+
 	if (req.op == BLKIF_OP_WRITE_BARRIER) {
 		if (!dev_->gate.try_begin(index_))
 			return Step::blocked;     // another ring's barrier first
@@ -931,9 +941,7 @@ Ring::Step Ring::dispatch(const Request& req)
 	Pending* p = get_pending();
 	if (!p) {   // cannot happen: at most ring size requests are consumed
 		xb_rt_fatal("xenblk-back: no pending slot");
-		const u32 k = dev_->gate.leave(index_);
-		if (k != OrderGate::no_owner)
-			dev_->kick(k);
+		leave_gate();
 		return Step::retry;
 	}
 	p->id = req.id;
@@ -1021,9 +1029,7 @@ Ring::Step Ring::dispatch(const Request& req)
 					  reject_name(r));
 				dev_->nl_event(XENBLK_EV_BAD_REQUEST, reject_name(r), true);
 			}
-			const u32 k = dev_->gate.leave(index_);
-			if (k != OrderGate::no_owner)
-				dev_->kick(k);
+			leave_gate();
 			put_pending(p);
 			respond(req.id, rsp_op, reject_status(r));
 			break;
@@ -1037,9 +1043,7 @@ Ring::Step Ring::dispatch(const Request& req)
 	}
 	if (st == Step::retry) {
 		stats.out_of_resources++;
-		const u32 k = dev_->gate.leave(index_);
-		if (k != OrderGate::no_owner)
-			dev_->kick(k);
+		leave_gate();
 		put_pending(p);
 	}
 	return st;
@@ -1066,23 +1070,42 @@ Ring::Step Ring::submit_barrier()
 		complete(p, to_int(kstd::Errno::opnotsupp));
 		return Step::done;
 	}
+	// set before start_io: a barrier that fails at once is completed there,
+	// and complete() clears it (p is back in the free list by then)
+	barrier_inflight_ = true;
 	Step st;
 	if (req.nr_segments == 0) {
 		st = start_io(req, p, XBG_IO_FLUSH, 0, req.seg, 0);
 	} else {
+		// checked again: the device may have shrunk while the rings drained
 		u64 sectors = 0;
-		validate_segments(req.seg, req.nr_segments, req.sector, true, lim, &sectors);
+		if (validate_segments(req.seg, req.nr_segments, req.sector, true, lim, &sectors) !=
+		    Reject::none) {
+			stats.bad_requests++;
+			complete(p, to_int(kstd::Errno::io));
+			return Step::done;
+		}
 		p->sectors = sectors;
 		st = start_io(req, p, XBG_IO_WRITE, XBG_IO_PREFLUSH | XBG_IO_FUA,
 			      req.seg, req.nr_segments);
 	}
 	if (st == Step::retry) {
+		barrier_inflight_ = false;
 		stats.out_of_resources++;
 		put_pending(p);
-		return st;
 	}
-	barrier_inflight_ = !p->barrier ? false : true;
-	return Step::done;
+	return st;
+}
+
+// A request that entered the gate ended (or never started).  Once this ring
+// has nothing in flight, the barrier owner is woken: our own ring too, for
+// this may be the pass's last reap, after its loop looked at the gate, and the
+// barrier parked there would wait for good (nothing else wakes the worker).
+void Ring::leave_gate()
+{
+	const u32 k = dev_->gate.leave(index_);
+	if (k != OrderGate::no_owner)
+		dev_->kick(k);
 }
 
 void Ring::complete(Pending* p, int err)
@@ -1100,11 +1123,8 @@ void Ring::complete(Pending* p, int err)
 	release_slots(p);
 	stats.complete(p->stat, p->sectors, status, xbg_now_ns() - p->start_ns);
 	respond(p->id, p->op, status);
-	if (p->entered) {
-		const u32 k = dev_->gate.leave(index_);
-		if (k != OrderGate::no_owner && k != index_)
-			dev_->kick(k);
-	}
+	if (p->entered)
+		leave_gate();
 	if (p->barrier) {
 		p->barrier = false;   // submit_barrier() sees a barrier that ended at once
 		barrier_inflight_ = false;

@@ -117,6 +117,8 @@ void xbg_get_params(struct xbg_params *out);
 unsigned int xbg_refuse_ops(void);
 /* test knob: 1 if the next response is to carry a bogus id (counts down) */
 int xbg_corrupt_next_response(void);
+/* test knob: 1 if the next flush or barrier is to fail with an error (counts down) */
+int xbg_fail_next_flush(void);
 /* test knob: 1 while new requests are to be left on the rings */
 int xbg_hold_requests(void);
 unsigned long long xbg_now_ns(void);

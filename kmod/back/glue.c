@@ -75,18 +75,33 @@ static unsigned int corrupt_responses;
 module_param(corrupt_responses, uint, 0644);
 MODULE_PARM_DESC(corrupt_responses, "for testing frontends: this many of the next responses carry an id no request has (a misbehaving backend)");
 
-int xbg_corrupt_next_response(void)
+/* 1 if *knob was above zero (and is one less now) */
+static int xbg_take_one(unsigned int *knob)
 {
-	unsigned int v = READ_ONCE(corrupt_responses);
+	unsigned int v = READ_ONCE(*knob);
 
 	while (v) {
-		unsigned int old = cmpxchg(&corrupt_responses, v, v - 1);
+		unsigned int old = cmpxchg(knob, v, v - 1);
 
 		if (old == v)
 			return 1;
 		v = old;
 	}
 	return 0;
+}
+
+int xbg_corrupt_next_response(void)
+{
+	return xbg_take_one(&corrupt_responses);
+}
+
+static unsigned int fail_flushes;
+module_param(fail_flushes, uint, 0644);
+MODULE_PARM_DESC(fail_flushes, "for testing frontends: this many of the next FLUSH_DISKCACHE and WRITE_BARRIER requests are answered with BLKIF_RSP_ERROR without being performed (a device whose flush failed)");
+
+int xbg_fail_next_flush(void)
+{
+	return xbg_take_one(&fail_flushes);
 }
 
 static bool hold_requests;

@@ -46,9 +46,10 @@ ResponseAction response_action(const InFlight& f, s16 status)
 			return ResponseAction::discard_refused;
 		return ResponseAction::io_error;
 	}
-	// an empty flush or barrier that failed: the backend cannot do it at all
-	if (status == BLKIF_RSP_ERROR && flushy && f.empty)
-		return ResponseAction::flush_refused;
+	// ERROR is a failure, also for an empty flush or barrier: the device could
+	// not make the data durable.  Taking it for "not supported" would re-issue
+	// the flush in another mode and report its success, losing the error (and
+	// downgrading for good after one transient failure).
 	return ResponseAction::io_error;
 }
 

@@ -17,7 +17,6 @@ struct InFlight {
 	bool in_use;        // the id is on the ring now
 	u8 op;              // operation byte sent (INDIRECT for an indirect request)
 	u8 inner_op;        // the operation (indirect_op for INDIRECT, else op)
-	bool empty;         // flush or barrier without data
 };
 
 enum class BadResponse : u8 {
@@ -35,7 +34,8 @@ BadResponse check_response(const Response& r, kstd::span<const InFlight> in_flig
 enum class ResponseAction : u8 {
 	ok,                 // the blkif request succeeded
 	io_error,           // fail the block request with -EIO
-	flush_refused,      // flush/barrier refused: downgrade and re-issue the block request
+	flush_refused,      // flush/barrier answered EOPNOTSUPP (never ERROR): downgrade and
+			    // re-issue the block request
 	discard_refused,    // fail with -EOPNOTSUPP and turn discard off
 };
 // For an accepted response: status of the request sent as f.

@@ -735,7 +735,7 @@ Submit Ring::submit_locked(Pdu* p, int* err)
 			first_id = id;
 		last_id = id;
 		flight_[id] = {true, w.indirect ? static_cast<u8>(BLKIF_OP_INDIRECT) : w.operation,
-			       w.operation, w.nr_pieces == 0 && w.operation != BLKIF_OP_DISCARD};
+			       w.operation};
 		s.sectors = w.nr_sectors;
 		s.start_ns = now;
 		s.grefs = s.grefs_inline;

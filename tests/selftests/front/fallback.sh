@@ -6,6 +6,10 @@
 # with the fsync failing (-EIO): never a success for a flush not performed.
 # After a null_blk power cycle A and B (each fsynced, through the fallback)
 # are intact, C (written after the last performed barrier) is lost.
+# First, a flush that fails is not a refusal: the knob fail_flushes makes the
+# backend answer one flush with BLKIF_RSP_ERROR; that fsync must fail (EIO),
+# the mode must stay FLUSH (no downgrade, no re-issue), and the next fsync
+# succeeds.
 # vm-options: --disk nullb,size=64,cache=32 --vcpus 2
 # vm-fronts: ours
 # vm-backends: ours
@@ -17,6 +21,15 @@ domu_main() {
 	tap_is "FUA not advertised in FLUSH mode" "$(cat /sys/block/xvda/queue/fua)" 0
 	for r in a b c d; do xb_pattern /tmp/$r 1048576; done
 	echo "FALLBACK-UP"
+	xb_await go0 240 > /dev/null || { tap_fail "dom0's first go"; return; }
+
+	# stage 0: one flush fails -> the fsync fails, nothing is downgraded
+	tap_ok "write Z (plain O_DIRECT)" dd if=/tmp/d of=/dev/xvda bs=1M seek=10 oflag=direct
+	tap_ok "fsync fails when the backend's flush fails" sh -c '! sync /dev/xvda'
+	tap_is "flush mode stays FLUSH after a failed flush" "$(stat_of flush_mode)" flush
+	tap_is "a failed flush is no fallback" "$(stat_of fallbacks)" 0
+	tap_ok "the next fsync succeeds in FLUSH mode" sync /dev/xvda
+	echo "STAGE0-DONE"
 	xb_await go 240 > /dev/null || { tap_fail "dom0's go"; return; }
 
 	# stage 1: flushes refused -> barrier, and the fsync still succeeds
@@ -51,6 +64,12 @@ dom0_main() {
 	p=/sys/module/xenblk_back/parameters/refuse_ops
 	tap_ok "domU is up" xb_wait_line domu 'FALLBACK-UP' 240 || return
 	be=$(xb_backend_dir domu)
+	f=/sys/module/xenblk_back/parameters/fail_flushes
+	echo 1 > $f
+	xb_tell domu go0 1
+	tap_ok "stage 0 done" xb_wait_line domu 'STAGE0-DONE' 240 || return
+	tap_is "the backend failed one flush (knob used up)" "$(cat $f)" 0
+	tap_is "a failed flush withdraws nothing (feature-flush-cache)" "$(xenstore-read $be/feature-flush-cache)" 1
 	echo 8 > $p
 	xb_tell domu go 1
 	tap_ok "stage 1 done" xb_wait_line domu 'STAGE1-DONE' 240 || return
