@@ -305,21 +305,19 @@ int backend_publish_device(const BackendConfig& cfg, const DeviceProps& dev, Key
 	    !valid_physical_size(dev.physical_block_size, dev.logical_block_size))
 		return to_int(Errno::inval);
 
+	// Either feature makes a frontend turn its write cache (and, for a
+	// barrier, FUA) on: whatever the policy, offer them only when the device
+	// really has a volatile cache.  The policy only narrows what is offered.
 	switch (cfg.flush) {
 	case FlushPolicy::automatic:
-		// Either feature makes a frontend turn its write cache on: offer them
-		// only when the device really has a volatile cache.
-		flush_cache = barrier = dev.write_cache;
-		break;
 	case FlushPolicy::both:
-		flush_cache = dev.write_cache;
-		barrier = true;
+		flush_cache = barrier = dev.write_cache;
 		break;
 	case FlushPolicy::flush:
 		flush_cache = dev.write_cache;
 		break;
 	case FlushPolicy::barrier:
-		barrier = true;
+		barrier = dev.write_cache;
 		break;
 	case FlushPolicy::none:
 		break;
@@ -435,6 +433,8 @@ int frontend_negotiate_device(const KeySource& backend, const FrontendLimits& li
 		return err;
 	if (!present)
 		return to_int(Errno::noent);
+	if (!valid_disk_sectors(c.sectors))
+		return to_int(Errno::inval);
 	err = read_u32(backend, key::sector_size, 512, &c.sector_size);
 	if (!err)
 		err = read_u32(backend, key::physical_sector_size, c.sector_size,

@@ -228,6 +228,11 @@ struct NegotiatedConfig {
 	bool read_only = false;
 };
 
+// The largest disk a backend may announce, in 512-byte units: its size in bytes
+// must fit a signed 64-bit offset (the block layer's i_size, loff_t).
+inline constexpr u64 max_disk_sectors = (~u64{0} >> 1) >> 9;
+constexpr bool valid_disk_sectors(u64 sectors) { return sectors <= max_disk_sectors; }
+
 // At backend InitWait: queues, ring order, ABI.  Fills only the transport fields.
 int frontend_negotiate_transport(const KeySource& backend, const FrontendLimits& lim,
 				 NegotiatedConfig* out);

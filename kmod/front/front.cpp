@@ -1146,7 +1146,12 @@ int Device::connect()
 	if (disk_) {
 		// the backend re-announces Connected after a resize
 		u64 sectors;
-		if (read_u64(backend, key::sectors, 0, &sectors) == 0 && sectors != cfg_.sectors) {
+		if (read_u64(backend, key::sectors, 0, &sectors) != 0)
+			return 0;
+		if (!valid_disk_sectors(sectors)) {
+			xb_rt_log(XB_LOG_WARNING, "%s: backend announced %llu sectors: too large, size kept",
+				  name_, static_cast<unsigned long long>(sectors));
+		} else if (sectors != cfg_.sectors) {
 			xb_rt_log(XB_LOG_NOTICE, "%s: new size %llu sectors", name_,
 				  static_cast<unsigned long long>(sectors));
 			cfg_.sectors = sectors;

@@ -450,10 +450,6 @@ TEST(FrontendNegotiate, Geometry)
 	ASSERT_EQ(xb::frontend_negotiate(be, limits(), &c), 0);
 	EXPECT_EQ(c.physical_sector_size, 4096u);
 	EXPECT_FALSE(c.read_only);
-
-	be.keys = {{"sectors", "18446744073709551615"}};
-	ASSERT_EQ(xb::frontend_negotiate(be, limits(), &c), 0);
-	EXPECT_EQ(c.sectors, UINT64_MAX);
 }
 
 TEST(FrontendNegotiate, InvalidGeometry)
@@ -471,6 +467,23 @@ TEST(FrontendNegotiate, InvalidGeometry)
 	EXPECT_EQ(xb::frontend_negotiate(be, limits(), &c), -EINVAL);
 	Store none(Keys{{"sector-size", "512"}, {"feature-flush-cache", "1"}});
 	EXPECT_EQ(xb::frontend_negotiate(none, limits(), &c), -ENOENT);
+}
+
+// A size whose byte count does not fit a signed 64-bit offset (i_size) is refused;
+// the largest that fits is taken.
+TEST(FrontendNegotiate, DiskSizeBounded)
+{
+	xb::NegotiatedConfig c;
+	for (const char* big : {"18014398509481984", "36028797018963968", "18446744073709551615"}) {
+		Store be(Keys{{"sectors", big}});
+		EXPECT_EQ(xb::frontend_negotiate(be, limits(), &c), -EINVAL) << big;
+	}
+	Store max(Keys{{"sectors", "18014398509481983"}});
+	ASSERT_EQ(xb::frontend_negotiate(max, limits(), &c), 0);
+	EXPECT_EQ(c.sectors, 18014398509481983ull);
+	EXPECT_EQ(xb::max_disk_sectors, (1ull << 54) - 1);
+	EXPECT_TRUE(xb::valid_disk_sectors(0));
+	EXPECT_FALSE(xb::valid_disk_sectors(1ull << 54));
 }
 
 // Every numeric key the frontend reads: a malformed value fails negotiation.
@@ -911,9 +924,9 @@ INSTANTIATE_TEST_SUITE_P(
 			  PolicyCase{FlushPolicy::flush, true, "1", "0", FlushMode::flush},
 			  PolicyCase{FlushPolicy::flush, false, "0", "0", FlushMode::none},
 			  PolicyCase{FlushPolicy::barrier, true, "0", "1", FlushMode::barrier},
-			  PolicyCase{FlushPolicy::barrier, false, "0", "1", FlushMode::barrier},
+			  PolicyCase{FlushPolicy::barrier, false, "0", "0", FlushMode::none},
 			  PolicyCase{FlushPolicy::both, true, "1", "1", FlushMode::flush},
-			  PolicyCase{FlushPolicy::both, false, "0", "1", FlushMode::barrier},
+			  PolicyCase{FlushPolicy::both, false, "0", "0", FlushMode::none},
 			  PolicyCase{FlushPolicy::none, true, "0", "0", FlushMode::none},
 			  PolicyCase{FlushPolicy::none, false, "0", "0", FlushMode::none}));
 

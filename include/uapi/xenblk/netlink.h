@@ -88,7 +88,7 @@ enum xenblk_config_attr {
 	XENBLK_C_FLUSH_POLICY,  /* u8 enum xenblk_flush */
 	XENBLK_C_MAX_QUEUES,    /* u32: 1..32 */
 	XENBLK_C_MAX_RING_ORDER,/* u32: 0..4 */
-	XENBLK_C_PERSISTENT,    /* u8: 0 (persistent grants are not implemented) */
+	XENBLK_C_PERSISTENT,    /* u8: 0 or 1: offer feature-persistent (grants kept mapped) */
 	XENBLK_C_DISCARD,       /* u8: 0 or 1 */
 	__XENBLK_C_MAX,
 };
