@@ -114,10 +114,10 @@ $(TOOLS_DIR)/%: $(TOP)/tests/tools/%.cpp $(TOOL_CORE) $(CORE_HDRS)
 # Tools a case runs dozens of times are linked dynamically (the test bed copies
 # their libraries): under TCG a static glibc binary now and then dies of a
 # general protection fault in its TLS setup (Documentation/testing.md).
-TOOLS_DYN := $(TOOLS_DIR)/xb-json $(TOOLS_DIR)/xb-nopriv
+TOOLS_DYN := $(TOOLS_DIR)/xb-json $(TOOLS_DIR)/xb-nopriv $(TOOLS_DIR)/xb-powercut
 $(TOOLS_DYN): $(TOOLS_DIR)/%: $(TOP)/tests/tools/%.cpp $(CORE_HDRS)
 	@mkdir -p $(@D)
-	g++ $(TOOL_FLAGS) -o $@ $<
+	g++ $(TOOL_FLAGS) -pthread -o $@ $<
 
 tools: $(TOOLS) $(TOOLS_DIR)/xbctl
 

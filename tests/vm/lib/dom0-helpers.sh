@@ -134,7 +134,9 @@ xb_domu_wait_end() { xb_wait_line "$1" '^XENBLK-DOMU-END' "${2:-300}"; }
 
 # the whole console of domU NAME, each line prefixed "NAME| " (what the host
 # reads TAP from; the live relay, prefixed "NAME> ", is for people watching)
-xb_dump_console() { tr -d '\r' < "$XB_CONSOLE_DIR/guest-$1.log" | sed "s/^/$1| /"; }
+# (awk ends every line: a domain destroyed in the middle of a line leaves one
+# without a newline, and the harness's next line would be glued to it)
+xb_dump_console() { tr -d '\r' < "$XB_CONSOLE_DIR/guest-$1.log" | awk -v p="$1| " '{ print p $0 }'; }
 
 xb_domu_destroy() {
 	# qdisk: libxl asks QEMU to quit, and QEMU flushes on its way out; a power
