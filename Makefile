@@ -157,7 +157,7 @@ fuzz: $(FUZZ_DIR)/fuzz_request
 
 # ---------------------------------------------------------------- everything
 # Installs what is missing, builds, runs every suite; the last line of output
-# is "N passed, N failed".
+# is "N passed, N failed, N skipped".
 test: setup
 	@$(MAKE) --no-print-directory modules tools
 	@$(MAKE) --no-print-directory $(UNIT_DIR)/xenblk-unit

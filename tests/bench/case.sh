@@ -209,6 +209,11 @@ bench_dom0_profile() {
 	fi
 	_x1="$(bench_ms) $(bench_xen_cpu "$_n")"; _c1="$(bench_cpu) $(bench_irqs)"; _s1=$(bench_dstat "$(bench_nullb)"); _b1=$(bench_bstat "$_n")
 	_u=$(tr -d '\r' < "$_log" | sed -n "s/^BENCH-DONE $_n $_p //p" | tail -n 1)
+	if [ -z "$_u" ]; then
+		bench_result "$_p" "why=domU $_n printed an empty result for this profile"
+		tap_fail "$_n $_p measured" "empty result"
+		return 1
+	fi
 	bench_result "$_p" "domu=$_n $(bench_delta "$_x0" "$_x1" window_ms xen_dom0_ms xen_domu_ms)$(bench_delta "$_c0" "$_c1" d_busy d_steal d_irq)$(bench_delta \
 		"$_s0" "$_s1" n_rd n_rdms n_wr n_wrms n_fl n_flms)$(bench_delta "$_b0" "$_b1" be_rd be_wr be_f be_rdsect be_wrsect)$_u"
 	case $_u in *why=*) tap_fail "$_n $_p measured" "${_u#*why=}"; return 1 ;; esac

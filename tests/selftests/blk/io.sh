@@ -48,7 +48,7 @@ domu_main() {
 }
 
 dom0_main() {
-	xb_wait_line domu 'IO-DONE' 240 || true
+	tap_ok "domU finished its I/O" xb_wait_line domu 'IO-DONE' 240
 	be=$(xb_backend_dir domu) fe=$(xb_frontend_dir domu)
 	tap_is "backend is connected" "$(xenstore-read $be/state)" 4
 	maxq=$(xenstore-read $be/multi-queue-max-queues 2>/dev/null || echo 1)
@@ -59,14 +59,14 @@ dom0_main() {
 	tap_ok "ring-page-order $o within the backend's max $maxo" test "$o" -le "$maxo"
 	tap_is "protocol is the native x86_64 ABI" "$(xenstore-read $fe/protocol)" x86_64-abi
 	# each side only announces persistent-grant support; they are used when both do
-	fp=$(xenstore-read $fe/feature-persistent 2>/dev/null || echo 0)
-	tap_ok "frontend's feature-persistent is a 0/1 announcement" test "$fp" = 0 -o "$fp" = 1
+	fp=$(xenstore-read $fe/feature-persistent 2>/dev/null)
+	tap_ok "frontend's feature-persistent is a 0/1 announcement ('$fp')" test "$fp" = 0 -o "$fp" = 1
 	tap_diag "persistent grants: backend $(xenstore-read $be/feature-persistent 2>/dev/null || echo absent), frontend $fp"
 	for q in $(seq 0 $((nq - 1))); do
 		p=$fe; [ "$nq" -gt 1 ] && p=$fe/queue-$q
 		tap_ok "queue $q has a ring-ref and an event channel" \
-			sh -c "xenstore-read $p/ring-ref > /dev/null 2>&1 || xenstore-read $p/ring-ref0 > /dev/null" \
-			&& xenstore-read $p/event-channel > /dev/null
+			sh -c "{ xenstore-read $p/ring-ref > /dev/null 2>&1 || xenstore-read $p/ring-ref0 > /dev/null; } &&
+				xenstore-read $p/event-channel > /dev/null"
 	done
 	tap_diag "backend keys: $(xenstore-ls $be | tr '\n' ' ' | tr -s ' ')"
 	xb_tell domu keys-checked 1

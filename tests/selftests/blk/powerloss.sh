@@ -39,6 +39,13 @@ dom0_main() {
 	tap_is "backend f_req equals the domU's flush count" "$(xb_backend_stat domu f_req)" "$fe_flushes"
 	tap_is "device flush count equals the domU's flush count" "$(xb_disk_flushes)" "$fe_flushes"
 
+	# the control: the unflushed region did reach the device (its cache) before
+	# the cut, so that "lost" below means dropped, not never written
+	xb_disk_read 8192 2048 /tmp/r
+	want_c=$(xb_console_value domu "REGION c")
+	tap_ok "unflushed region c is on the device before the cut" \
+		test -n "$want_c" -a "$(sha256sum < /tmp/r | cut -d' ' -f1)" = "$want_c"
+
 	xb_domu_destroy domu
 	tap_ok "backend released the disk" xb_wait_released domu 60
 	tap_ok "null_blk power cycle" xb_nullb_power_cycle
@@ -51,6 +58,7 @@ dom0_main() {
 			tap_is "unflushed region $name is lost (blocks lost)" "$2" 256
 		else
 			want=$(xb_console_value domu "REGION $name")
+			tap_ok "the domU reported region $name's checksum" test -n "$want"
 			tap_is "flushed region $name survives intact" "$(sha256sum < /tmp/r | cut -d' ' -f1)" "$want"
 			echo "$want" > /tmp/want-$name
 		fi
