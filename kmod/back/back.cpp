@@ -153,7 +153,7 @@ public:
 		}
 		return kstd::Errno::ok;
 	}
-	int work(bool stopping);
+	int work(bool stopping, bool event);
 	void pgnt_into(CacheStats* st, u64* kept) const
 	{
 		st->add(cache_.stats());
@@ -1274,9 +1274,11 @@ void Ring::reap()
 	}
 }
 
-int Ring::work(bool stopping)
+int Ring::work(bool stopping, bool event)
 {
 	int ret = XBG_WORK_IDLE;
+	u32 took = 0;
+	bool saw_none = false;   // the pass looked at the ring and found nothing new
 
 	reap();
 	if (!stopping && !ring_.stopped() && xbg_hold_requests()) {
@@ -1323,13 +1325,16 @@ int Ring::work(bool stopping)
 				continue;
 			}
 			kstd::Result<bool> more = ring_.final_check_for_requests();
-			if (!more || !*more)
+			if (!more || !*more) {
+				saw_none = true;
 				break;
+			}
 			const void* slot = ring_.next_request_slot();
 			if (!slot)
 				break;
 			decode_request(abi_, slot, &parked_);
 			have_parked_ = true;
+			took++;
 		}
 		if (batch == budget && ret == XBG_WORK_IDLE)
 			ret = XBG_WORK_MORE;
@@ -1347,6 +1352,12 @@ int Ring::work(bool stopping)
 		if (ring_.push_responses_and_check_notify())
 			xbg_ring_notify(glue);
 	}
+	// An event is spurious when the pass looked at the ring and found no new
+	// request, or the ring is stopped (a frontend that overran it).  A pass
+	// that did not look (a barrier in flight, requests held, the budget) says
+	// nothing about the event.
+	if (event && took == 0 && (saw_none || ring_.stopped()))
+		ret |= XBG_WORK_SPURIOUS;
 	return ret;
 }
 
@@ -1430,7 +1441,7 @@ int dev_configure(void* dev, const nl::SetRequest& req, nl::SetError* err)
 }
 } // namespace xb::nlk
 
-extern "C" int xb_back_ring_work(void* ring, int stopping)
+extern "C" int xb_back_ring_work(void* ring, int stopping, int event)
 {
-	return static_cast<xb::Ring*>(ring)->work(stopping != 0);
+	return static_cast<xb::Ring*>(ring)->work(stopping != 0, event != 0);
 }

@@ -104,11 +104,15 @@ long long xb_back_dev_stat(void *dev, const char *which);
 int xb_back_dev_physical_device(void *dev, char *buf, unsigned int len);
 int xb_back_dev_mode(void *dev, char *buf, unsigned int len);
 
-/* Ring worker: one pass.  stopping: reap completions only.
+/* Ring worker: one pass.  stopping: reap completions only.  event: the pass
+ * follows an event from the frontend that is still to be EOI'd.
  * Returns XBG_WORK_IDLE, XBG_WORK_MORE (call again) or XBG_WORK_RETRY (call
- * again after a short sleep: out of memory, or requests held by the test knob). */
-enum { XBG_WORK_IDLE = 0, XBG_WORK_MORE = 1, XBG_WORK_RETRY = 2 };
-int xb_back_ring_work(void *ring, int stopping);
+ * again after a short sleep: out of memory, or requests held by the test knob),
+ * with XBG_WORK_SPURIOUS or'd in when the event brought no request: the glue
+ * then EOIs it with XEN_EOI_FLAG_SPURIOUS, and Xen's event code delays the
+ * next one of a frontend that keeps notifying for nothing (XSA-332). */
+enum { XBG_WORK_IDLE = 0, XBG_WORK_MORE = 1, XBG_WORK_RETRY = 2, XBG_WORK_SPURIOUS = 4 };
+int xb_back_ring_work(void *ring, int stopping, int event);
 
 /* ---- C++ -> C glue ---- */
 int xb_back_glue_on_xen(void);         /* 1: running in a Xen domain (dom0 or driver domain) */

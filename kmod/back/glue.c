@@ -877,9 +877,10 @@ static int xbg_ring_thread(void *arg)
 			int eoi = atomic_xchg(&r->eoi, 0);
 
 			WRITE_ONCE(r->kick, 0);
-			ret = xb_back_ring_work(r->cpp, 0);
+			ret = xb_back_ring_work(r->cpp, 0, eoi);
 			if (eoi)
-				xen_irq_lateeoi(r->irq, 0);
+				xen_irq_lateeoi(r->irq, (ret & XBG_WORK_SPURIOUS) ? XEN_EOI_FLAG_SPURIOUS : 0);
+			ret &= ~XBG_WORK_SPURIOUS;
 			if (ret == XBG_WORK_RETRY) {
 				schedule_timeout_interruptible(msecs_to_jiffies(10));
 				WRITE_ONCE(r->kick, 1);
@@ -890,9 +891,9 @@ static int xbg_ring_thread(void *arg)
 	/* teardown: wait for every bio, answer what completed, map nothing new */
 	while (atomic_read(&r->bios) > 0 || !llist_empty(&r->done) || r->reaping) {
 		wait_event_timeout(r->wq, !llist_empty(&r->done), HZ / 10);
-		xb_back_ring_work(r->cpp, 1);
+		xb_back_ring_work(r->cpp, 1, 0);
 	}
-	xb_back_ring_work(r->cpp, 1);
+	xb_back_ring_work(r->cpp, 1, 0);
 	return 0;
 }
 

@@ -481,6 +481,11 @@ public:
 	{
 		printf("XB-HOSTILE-HOLD\n");
 		fflush(stdout);
+		return wait_key(key);
+	}
+	// dom0's data/xenblk-KEY, within the hold timeout
+	bool wait_key(const std::string& key)
+	{
 		Deadline d(opt.hold_timeout);
 		std::string v;
 		while (!xs.read("data/xenblk-" + key, &v)) {
@@ -905,6 +910,41 @@ void full_ring(Front& f, const Scenario& s, Tap& tap, bool reads)
 void run_full_ring(Front& f, const Scenario& s, Tap& tap) { full_ring(f, s, tap, true); }
 void run_full_ring_refused(Front& f, const Scenario& s, Tap& tap) { full_ring(f, s, tap, false); }
 
+// A frontend that notifies for nothing: a notification every millisecond for
+// a second, no request.  The backend must EOI those events as spurious, so that
+// Xen's event code delays the next ones (XSA-332); dom0 counts the backend's
+// interrupts meanwhile (with --hold: it says when to start and when it has
+// counted).  Then a valid READ: the ring still serves.
+void run_flood(Front& f, const Scenario& s, Tap& tap)
+{
+	const bool paced = !f.opt.hold_key.empty();
+	if (paced) {
+		printf("XB-FLOOD-READY\n");
+		fflush(stdout);
+		if (!f.wait_key("flood-go")) {
+			tap.result(false, std::string(s.name) + ": dom0's go within the hold timeout");
+			return;
+		}
+	}
+	const double t0 = monotonic();
+	unsigned n = 0;
+	while (monotonic() - t0 < 1.0) {
+		f.evtchn.notify();
+		n++;
+		sleep_ms(1);
+	}
+	if (paced) {
+		printf("XB-FLOOD-DONE %u\n", n);
+		fflush(stdout);
+		if (!f.wait_key("flood-counted")) {
+			tap.result(false, std::string(s.name) + ": dom0's count within the hold timeout");
+			return;
+		}
+	}
+	tap.diag("%u notifications in 1 s without a request", n);
+	run_read_back(f, s, tap);
+}
+
 #define ONE(name, need, expect, build) {name, Need::need, Expect::expect, build, nullptr}
 #define RUN(name, need, run) {name, Need::need, Expect::okay, nullptr, run}
 
@@ -956,6 +996,7 @@ const Scenario kScenarios[] = {
 	RUN("a full ring at once: 16 valid READs and 16 unknown ops", none, run_full_ring),
 	RUN("a full ring at once of unknown ops, one notification: every one answered", none, run_full_ring_refused),
 	RUN("valid READ after the full ring", none, run_read_back),
+	RUN("valid READ after a second of notifications without a request", none, run_flood),
 	RUN("ring overflow: req_prod 4 rings + 7 ahead", none, run_overflow),
 };
 
