@@ -189,6 +189,7 @@ public:
 	Ring& operator=(const Ring&) = delete;
 
 	int setup(u32 ring_order, Abi abi, u32 max_pieces);
+	void stop_events();   // unbinds the event channel: no interrupt after this
 	void teardown();
 	// at connect: persistent grants or not, for requests of at most max_segments
 	void start(bool persistent, u32 max_segments);
@@ -379,13 +380,17 @@ int Ring::setup(u32 ring_order, Abi abi, u32 max_pieces)
 	return xb_fe_glue_evtchn_bind(dev_->gd(), this, &port_, &irq_);
 }
 
-void Ring::teardown()
+void Ring::stop_events()
 {
-	// the event channel goes first: no interrupt runs after this
 	if (irq_ > 0 || port_)
 		xb_fe_glue_evtchn_unbind(dev_->gd(), this, port_, irq_);
 	irq_ = 0;
 	port_ = 0;
+}
+
+void Ring::teardown()
+{
+	stop_events();   // first: no interrupt runs after this
 	if (shadow_) {
 		Pdu* done = nullptr;
 		fail_all_locked(&done);   // nothing else runs: the disk is gone
@@ -1334,6 +1339,12 @@ void Device::fail_saved()
 
 void Device::free_rings()
 {
+	// In this order: a late or bogus response schedules the work until its
+	// ring's event channel is unbound, and the work walks the rings.
+	for (u32 i = 0; i < nr_rings_; i++)
+		if (rings_ && rings_[i])
+			rings_[i]->stop_events();
+	xb_fe_glue_stop_work(gd_);      // neither running nor pending after this
 	xb_fe_glue_cancel_purge(gd_);   // it walks the rings
 	xbnl_lock();   // netlink readers walk the rings
 	rings_up_ = false;
@@ -1352,8 +1363,7 @@ void Device::close()
 	}
 	if (disk_)
 		xb_fe_glue_disk_del(gd_);   // in-flight I/O drains through the rings
-	xb_fe_glue_flush_work(gd_);
-	free_rings();                      // no interrupt after this
+	free_rings();                      // no interrupt, no work after this
 	if (disk_) {
 		xb_fe_glue_disk_put(gd_);
 		nl_event(XENBLK_EV_DISCONNECTED, nullptr, false);

@@ -180,6 +180,9 @@ void xb_fe_glue_kick_requeue(struct xb_fe_dev *gd);
 void xb_fe_glue_stop_queue(struct xb_fe_hctx *hctx);
 void xb_fe_glue_schedule_work(struct xb_fe_dev *gd);
 void xb_fe_glue_flush_work(struct xb_fe_dev *gd);
+/* runs what is pending, then waits until the work neither runs nor is queued
+ * (it may requeue itself); nothing may schedule it meanwhile */
+void xb_fe_glue_stop_work(struct xb_fe_dev *gd);
 /* run xb_fe_purge in ms milliseconds; cancel: not pending nor running on return */
 void xb_fe_glue_schedule_purge(struct xb_fe_dev *gd, unsigned int ms);
 void xb_fe_glue_cancel_purge(struct xb_fe_dev *gd);

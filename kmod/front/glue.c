@@ -642,6 +642,12 @@ void xb_fe_glue_flush_work(struct xb_fe_dev *gd)
 	flush_work(&gd->work);
 }
 
+void xb_fe_glue_stop_work(struct xb_fe_dev *gd)
+{
+	flush_work(&gd->work);
+	cancel_work_sync(&gd->work);
+}
+
 void xb_fe_glue_kick(struct xb_fe_dev *gd)
 {
 	if (gd->gd && !gd->deleted)
