@@ -245,7 +245,14 @@ public:
 	int physical_device(char* buf, unsigned int len);
 	int mode(char* buf, unsigned int len);
 
-	// for rings
+	// for rings: the flags of a plain write.  The frontend of a device that
+	// offered no flush treats it as write-through and never flushes: while the
+	// device has a volatile cache anyway, every write goes to it with FUA.
+	unsigned int write_flags() const
+	{
+		return !__atomic_load_n(&cache_offered_, __ATOMIC_RELAXED) && xbg_bdev_write_cache(gd_)
+			? XBG_IO_FUA : 0;
+	}
 	DeviceLimits limits() const
 	{
 		DeviceLimits l = limits_;
@@ -299,6 +306,10 @@ private:
 	int fe_state_ = XBG_STATE_UNKNOWN;
 	DeviceLimits limits_ = {};
 	bool no_flush_ = false, no_barrier_ = false, no_discard_ = false;
+	// the frontend was told of a write cache (flush-cache or barrier offered)
+	// at connect; if not, it will never flush, so a cache the device has
+	// anyway (policy none, or turned on since) gets every write as FUA
+	bool cache_offered_ = false;
 	Ring** rings_ = nullptr;
 	u32 nr_rings_ = 0;
 	DeviceStats retired_ = {};   // rings already torn down
@@ -500,6 +511,7 @@ void Device::connect()
 	limits_.read_only = props.read_only;
 	limits_.flush = sink.flush;
 	limits_.barrier = sink.barrier;
+	__atomic_store_n(&cache_offered_, sink.flush || sink.barrier, __ATOMIC_RELAXED);
 	limits_.discard = sink.discard;
 	limits_.secure_discard = sink.discard && sink.secure;
 	limits_.max_indirect_segments = cfg.max_indirect_segments;
@@ -964,7 +976,7 @@ Ring::Step Ring::dispatch(const Request& req)
 		if (req.op == BLKIF_OP_READ)
 			st = start_io(req, p, XBG_IO_READ, 0, req.seg, req.nr_segments);
 		else if (req.op == BLKIF_OP_WRITE)
-			st = start_io(req, p, XBG_IO_WRITE, 0, req.seg, req.nr_segments);
+			st = start_io(req, p, XBG_IO_WRITE, dev_->write_flags(), req.seg, req.nr_segments);
 		else if (req.nr_segments == 0)   // FLUSH_DISKCACHE
 			st = start_io(req, p, XBG_IO_FLUSH, 0, req.seg, 0);
 		else
@@ -1035,7 +1047,8 @@ Ring::Step Ring::dispatch(const Request& req)
 			break;
 		}
 		p->sectors = sectors;
-		st = start_io(req, p, write ? XBG_IO_WRITE : XBG_IO_READ, 0, isegs_, n);
+		st = start_io(req, p, write ? XBG_IO_WRITE : XBG_IO_READ, write ? dev_->write_flags() : 0,
+			      isegs_, n);
 		break;
 	}
 	case ReqKind::other:

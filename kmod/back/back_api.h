@@ -146,6 +146,8 @@ void xbg_dev_unlock(struct xbg_dev *gd);
 int xbg_bdev_open(struct xbg_dev *gd, unsigned int major, unsigned int minor, int read_only);
 void xbg_bdev_close(struct xbg_dev *gd);
 void xbg_bdev_get_props(struct xbg_dev *gd, struct xbg_bdev_props *out);
+/* whether the device has a volatile write cache now (0 without a device) */
+int xbg_bdev_write_cache(struct xbg_dev *gd);
 /* the open device's size now, in 512-byte sectors (0 if none is open) */
 unsigned long long xbg_bdev_sectors(struct xbg_dev *gd);
 /* publish a new size: "sectors" and our state again, in one transaction */

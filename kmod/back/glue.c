@@ -278,6 +278,13 @@ void xbg_bdev_close(struct xbg_dev *gd)
 	gd->bdev = NULL;
 }
 
+int xbg_bdev_write_cache(struct xbg_dev *gd)
+{
+	struct block_device *b = READ_ONCE(gd->bdev);
+
+	return b && bdev_write_cache(b);
+}
+
 void xbg_bdev_get_props(struct xbg_dev *gd, struct xbg_bdev_props *out)
 {
 	struct block_device *b = gd->bdev;
