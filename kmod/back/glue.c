@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/kthread.h>
+#include <linux/workqueue.h>
 #include <linux/wait.h>
 #include <linux/llist.h>
 #include <linux/blkdev.h>
@@ -802,6 +803,30 @@ int xbg_io_submit(struct xbg_ring *r, void *cookie, int op, unsigned int flags,
 	return 0;
 }
 
+/* A secure erase has no asynchronous form in the kernel: it runs on a
+ * workqueue of ours and completes like a bio, so that the ring keeps serving
+ * meanwhile and teardown waits for it (r->bios). */
+static struct workqueue_struct *xbg_erase_wq;
+
+struct xbg_erase {
+	struct work_struct work;
+	struct xbg_io *io;
+	sector_t sector, nr;
+};
+
+static void xbg_erase_fn(struct work_struct *w)
+{
+	struct xbg_erase *e = container_of(w, struct xbg_erase, work);
+	struct xbg_io *io = e->io;
+	struct xbg_ring *r = io->r;
+
+	io->err = blkdev_issue_secure_erase(r->gd->bdev, e->sector, e->nr, GFP_NOIO);
+	kfree(e);
+	xbg_io_done(r, io);
+	/* last: the worker may free the ring once this reaches zero */
+	atomic_dec(&r->bios);
+}
+
 int xbg_io_discard(struct xbg_ring *r, void *cookie, unsigned long long sector,
 		   unsigned long long nr, int secure)
 {
@@ -812,9 +837,18 @@ int xbg_io_discard(struct xbg_ring *r, void *cookie, unsigned long long sector,
 	if (!io)
 		return -ENOMEM;
 	if (secure) {
-		/* no asynchronous form: the ring waits (rare, and only if offered) */
-		io->err = blkdev_issue_secure_erase(r->gd->bdev, sector, nr, GFP_NOIO);
-		xbg_io_done(r, io);
+		struct xbg_erase *e = kmalloc(sizeof(*e), GFP_NOIO);
+
+		if (!e) {
+			xbg_io_free(io);
+			return -ENOMEM;
+		}
+		INIT_WORK(&e->work, xbg_erase_fn);
+		e->io = io;
+		e->sector = sector;
+		e->nr = nr;
+		atomic_inc(&r->bios);
+		queue_work(xbg_erase_wq, &e->work);
 		return 0;
 	}
 	/* a chain of discard bios; the last one completes when all have */
@@ -1100,19 +1134,27 @@ static struct xenbus_driver xbg_driver = {
 
 static int __init xb_back_init(void)
 {
-	int err = xb_back_module_init();
+	int err;
 
-	if (err)
+	xbg_erase_wq = alloc_workqueue("xenblk-erase", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!xbg_erase_wq)
+		return -ENOMEM;
+	err = xb_back_module_init();
+	if (err) {
+		destroy_workqueue(xbg_erase_wq);
 		return err;
+	}
 	err = xbnl_register();
 	if (err) {
 		xb_back_module_exit();
+		destroy_workqueue(xbg_erase_wq);
 		return err;
 	}
 	err = xenbus_register_backend(&xbg_driver);
 	if (err) {
 		xbnl_unregister();
 		xb_back_module_exit();
+		destroy_workqueue(xbg_erase_wq);
 		return err;
 	}
 	xb_rt_debugfs_init();
@@ -1125,6 +1167,7 @@ static void __exit xb_back_exit(void)
 	xenbus_unregister_driver(&xbg_driver);
 	xbnl_unregister();
 	xb_back_module_exit();
+	destroy_workqueue(xbg_erase_wq);   /* drains: no erase runs past this */
 }
 
 module_init(xb_back_init);
