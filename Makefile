@@ -163,6 +163,11 @@ test: setup
 	@$(MAKE) --no-print-directory $(UNIT_DIR)/xenblk-unit
 	@$(TOP)/tests/run-all --kernels "$(KVERS)"
 
+# Seeded bugs (not part of make test): each tests/mutants/*.mut applied to a
+# copy of the tree, built, and the checks it names run; prints which caught it.
+mutants: modules tools
+	@$(TOP)/tests/mutants/run
+
 boottest: modules
 	@$(TOP)/tests/run-all --kernels "$(KVERS)" --only boot
 
