@@ -8,6 +8,7 @@
 # parameter (it applies at the next connect).
 # vm-options: --disk nullb,size=64,cache=32 --vcpus 2
 # vm-cells: stock:ours
+# vm-kernels: 6.1
 
 domu_main() {
 	if [ "$XB_NAME" != nc ]; then
