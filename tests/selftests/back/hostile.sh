@@ -66,19 +66,19 @@ dom0_main() {
 		xb_tell domu monitor-ready 1
 	fi
 	# a second of notifications without a request: the backend EOIs them as
-	# spurious (XSA-332), and Linux's event code counts each one it then delays
-	# in the xenbus device's spurious_events (also jiffies_eoi_delayed)
+	# spurious (XSA-332) and Linux's event code delays the next ones, so the
+	# backend takes far fewer interrupts than it was sent notifications
+	# (measured on 6.1: 201 of 468 and 215 of 536; with EOIs not flagged
+	# spurious 437 of 450 and 475 of 480)
 	tap_ok "hostile frontend ready to flood" twice xb_wait_line domu '^XB-FLOOD-READY' 300
-	xd=/sys/bus/xen-backend/devices/vbd-$(xb_domid domu)-51712
-	i0=$(backend_irqs) s0=$(cat $xd/spurious_events 2>/dev/null) j0=$(cat $xd/jiffies_eoi_delayed 2>/dev/null)
+	i0=$(backend_irqs)
 	xb_tell domu flood-go 1
 	tap_ok "flood sent" twice xb_wait_line domu '^XB-FLOOD-DONE' 120
-	i1=$(backend_irqs) s1=$(cat $xd/spurious_events 2>/dev/null) j1=$(cat $xd/jiffies_eoi_delayed 2>/dev/null)
+	i1=$(backend_irqs)
 	xb_tell domu flood-counted 1
 	n=$(xb_console_value domu "XB-FLOOD-DONE ")
-	tap_diag "flood: $n notifications, $((i1 - i0)) backend interrupts, spurious_events $s0 -> $s1, jiffies_eoi_delayed $j0 -> $j1"
-	tap_ok "the backend EOI'd the flood's events as spurious (spurious_events $s0 -> $s1)" \
-		test -n "$s0" -a -n "$s1" -a "${n:-0}" -ge 100 -a "${s1:-0}" -gt "${s0:-0}"
+	tap_ok "the backend took $((i1 - i0)) interrupts for $n notifications without a request (under 3/4)" \
+		test "${n:-0}" -ge 100 -a $(( (i1 - i0) * 4 )) -lt $(( ${n:-0} * 3 ))
 	tap_ok "hostile frontend ran its scenarios" \
 		twice xb_wait_line domu '^(XB-HOSTILE-HOLD|XENBLK-DOMU-END)' 300
 	if ! grep -q '^XB-HOSTILE-HOLD' "$XB_CONSOLE_DIR/guest-domu.log"; then
