@@ -16,12 +16,7 @@
 # vm-backends: ours
 
 domu_main() {
-	if [ "$XB_NAME" != dur ]; then
-		echo "FIRST-UP"
-		xb_domu_finish
-		xb_await never 600   # dom0 destroys this domain
-		return
-	fi
+	if [ "$XB_NAME" != dur ]; then xb_domu_park; return; fi
 	tap_is "write cache advertised" "$(cat /sys/block/xvda/queue/write_cache)" "write back"
 	tap_is "FUA advertised (barrier mode)" "$(cat /sys/block/xvda/queue/fua)" 1
 	for r in a b c d e; do xb_pattern /tmp/$r 1048576; done

@@ -13,12 +13,7 @@
 # vm-fronts: stock
 
 domu_main() {
-	if [ "$XB_NAME" != ord ]; then
-		echo "FIRST-UP"
-		xb_domu_finish
-		xb_await never 600   # dom0 destroys this domain
-		return
-	fi
+	if [ "$XB_NAME" != ord ]; then xb_domu_park; return; fi
 	tap_is "two queues" "$(ls /sys/block/xvda/mq | wc -l)" 2
 	tap_is "barrier mode (FUA advertised)" "$(cat /sys/block/xvda/queue/fua)" 1
 	for c in 0 1; do xb_pattern /tmp/w$c 262144; done
