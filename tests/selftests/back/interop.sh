@@ -2,6 +2,7 @@
 # O_DIRECT I/O on both queues verified byte for byte, an exact-range discard,
 # mkfs.ext4 + fsck, and dom0 checks of the keys, sysfs files and counters.
 # vm-options: --disk loop,size=64 --vcpus 2
+# vm-skip: discard, when the domU has no blkdiscard or xvda offers no discard
 # vm-kernels: 6.1
 # vm-backends: ours
 # vm-fronts: stock

