@@ -156,8 +156,8 @@ guest_kernel() {
 	if [ -e "$out" ]; then cp "$out" "$2"; else cp "$src" "$2"; fi
 }
 
-# report_tap CONSOLE_LOG QEMU_STATUS: one TAP stream from the streams in the
-# console: "TAPH: " (the harness in dom0), "TAP0: " (the dom0 script) and
+# report_tap CASE_LOG QEMU_STATUS: one TAP stream from the streams in a case's
+# part of the console (tests/vm/run's case_slice): "TAPH: " (the harness in dom0), "TAP0: " (the dom0 script) and
 # "NAME| TAPU: " (the script of domU NAME).  Every stream must end with its plan
 # and have as many results as it planned.
 report_tap() {
@@ -173,7 +173,7 @@ report_tap() {
 		return ""
 	}
 	{
-		t = stream_of($0); if (t == "") { if ($0 ~ /^VMTEST-END/) ended = 1; next }
+		t = stream_of($0); if (t == "") { if ($0 ~ /^VMCASE-END /) ended = 1; next }
 		if (!(cur in seen)) { seen[cur] = 1; order[++ns] = cur }
 		if (t ~ /^1\.\./) { plan[cur] = substr(t, 4) + 0; next }
 		if (t ~ /^(not )?ok /) {
@@ -193,8 +193,8 @@ report_tap() {
 			else if (plan[s] != got[s]) { n++; failed++; print "not ok " n " - " s ": ran " got[s] + 0 " of " plan[s] " planned tests" }
 		}
 		n++
-		if (ended) print "ok " n " - vm: the run finished"
-		else { failed++; print "not ok " n " - vm: the run finished (QEMU status " qrc (qrc == 124 ? ", timeout" : "") ")" }
+		if (ended) print "ok " n " - vm: the case finished"
+		else { failed++; print "not ok " n " - vm: the case finished (QEMU status " qrc (qrc == 124 ? ", timeout" : "") ")" }
 		print "1.." n
 		exit failed > 0
 	}' "$log" && return 0
