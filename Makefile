@@ -158,9 +158,11 @@ fuzz: $(FUZZ_DIR)/fuzz_request
 # ---------------------------------------------------------------- everything
 # Installs what is missing, builds, runs every suite; the last line of output
 # is "N passed, N failed, N skipped".
+# (the builds use every core: the unit tests alone took 2.5 minutes on one)
+JOBS ?= $(shell nproc)
 test: setup
-	@$(MAKE) --no-print-directory modules tools
-	@$(MAKE) --no-print-directory $(UNIT_DIR)/xenblk-unit
+	@$(MAKE) --no-print-directory -j$(JOBS) modules tools
+	@$(MAKE) --no-print-directory -j$(JOBS) $(UNIT_DIR)/xenblk-unit
 	@$(TOP)/tests/run-all --kernels "$(KVERS)"
 
 # Seeded bugs (not part of make test): each tests/mutants/*.mut applied to a
