@@ -43,6 +43,7 @@ domu_main() {
 	cut:*) pc_domu_cut ;;
 	*) pc_domu_control ;;
 	esac
+	tap_end
 }
 
 # the control (the harness's domU "domu"): one batch acknowledged, then one
@@ -52,6 +53,7 @@ pc_domu_control() {
 	i=0; while ! grep -q '^XB-FULL' /tmp/w && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
 	tap_ok "control: one batch written and acknowledged" grep -q '^XB-ACK 0 4 ok' /tmp/w
 	tap_ok "control: one record written without a flush" xb-powercut once /dev/xvda $PC_CONTROL 1 128
+	tap_end
 	xb_domu_finish
 	echo "PC-CONTROL-WRITTEN"
 	xb_await never 900
@@ -65,6 +67,7 @@ pc_domu_cut() {
 	tap_is "FUA advertised only in barrier mode ($mode)" "$(cat /sys/block/xvda/queue/fua)" $want_fua
 	[ "$FRONT" != ours ] ||
 		tap_is "our frontend runs in $mode mode" "$(sed -n 's/^flush_mode //p' /sys/block/xvda/xenblk_stats)" "$mode"
+	tap_end
 	xb_domu_finish
 	echo "PC-READY"
 	# a writer killed by a signal (the TCG flake, see testing.md) starts once
@@ -195,4 +198,5 @@ dom0_main() {
 	tap_diag "$region cuts, $checked acknowledged records checked"
 	echo "$queues" > $q
 	[ "$BACK" != ours ] || echo auto > /sys/module/xenblk_back/parameters/flush_policy
+	tap_end
 }

@@ -38,9 +38,11 @@ mem_load() {
 domu_main() {
 	mem_load
 	echo "MEM-DONE"
+	tap_end
 }
 
 dom0_main() {
 	mem_load
 	tap_ok "domU finished its load" xb_wait_line domu '^MEM-DONE' $((MEM_SECONDS + 240))
+	tap_end
 }
