@@ -124,7 +124,7 @@ domu_main() {
 	bench_jobs
 	if [ "$BENCH_MODE" = native ]; then
 		tap_pass "native run: this domU stays idle"
-		return 0
+		tap_end; return 0
 	fi
 	_why=
 	if [ "$XB_NAME" = bar ]; then
@@ -144,6 +144,7 @@ domu_main() {
 	# stay connected until dom0 has read the backend's counters of the last
 	# profile (they go away with the device when this domain powers off)
 	tap_ok "dom0 read the last counters" bench_await_end
+	tap_end
 }
 bench_await_end() { xb_await bench-end 600 > /dev/null; }
 
@@ -241,7 +242,7 @@ bench_native() {
 
 dom0_main() {
 	bench_jobs
-	if [ "$BENCH_MODE" = native ]; then bench_native; return; fi
+	if [ "$BENCH_MODE" = native ]; then bench_native; tap_end; return; fi
 	_first=
 	for _p in $BENCH_PROFILES; do [ "$_p" = fsync-barrier ] || _first=${_first:-$_p}; done
 	xb_wait_line domu "BENCH-BEGIN domu $_first waiting" 300 && bench_dom0_info domu
@@ -253,9 +254,9 @@ dom0_main() {
 		case $? in 0|1) ;; *) _dead="domU domu hung in $_p"; bench_give_up domu ;; esac
 	done
 	[ -n "$_dead" ] || xb_tell domu bench-end 1
-	case " $BENCH_PROFILES " in *" fsync-barrier "*) ;; *) return 0 ;; esac
+	case " $BENCH_PROFILES " in *" fsync-barrier "*) ;; *) tap_end; return 0 ;; esac
 	case $BENCH_BARRIER in
-	na:*) bench_result fsync-barrier "na=1 why=${BENCH_BARRIER#na:}"; return 0 ;;
+	na:*) bench_result fsync-barrier "na=1 why=${BENCH_BARRIER#na:}"; tap_end; return 0 ;;
 	esac
 	# barrier-only: a second domU (the backend's policy applies at a connect)
 	if [ -e "/run/xenblk-domid-domu" ]; then
@@ -275,4 +276,5 @@ dom0_main() {
 	xb_wait_line bar "BENCH-BEGIN bar fsync-barrier waiting" 300 && bench_dom0_info bar
 	bench_dom0_profile bar fsync-barrier
 	if [ $? = 2 ]; then bench_give_up bar; else xb_tell bar bench-end 1; fi
+	tap_end
 }

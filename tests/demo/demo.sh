@@ -23,6 +23,7 @@ domu_main() {
 		"(flushes: $(xb_flushes))"
 	echo "DEMO-DONE"
 	xb_await shown 120 > /dev/null
+	tap_end
 }
 
 dom0_main() {
@@ -44,4 +45,5 @@ dom0_main() {
 	echo "DEMO: device flushes completed: $(xb_disk_flushes)"
 	tap_is "backend f_req equals device flushes" "$(xb_backend_stat domu f_req)" "$(xb_disk_flushes)"
 	xb_tell domu shown 1
+	tap_end
 }

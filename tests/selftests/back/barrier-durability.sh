@@ -31,9 +31,11 @@ domu_main() {
 	# each O_DSYNC write is a FUA write (a data barrier) and then a flush
 	tap_is "D's 32 O_DSYNC writes added 32 flushes in the domU" "$(xb_flushes)" 33
 	for r in a b c d e; do echo "REGION $r $(sha256sum < /tmp/$r | cut -d' ' -f1)"; done
+	tap_end
 	xb_domu_finish
 	echo "DURABILITY-READY flushes=$(xb_flushes)"
 	xb_await never 600
+	tap_end
 }
 
 dom0_main() {
@@ -80,4 +82,5 @@ dom0_main() {
 	done
 	# every domU is gone: the module unloads and leaves nothing behind
 	tap_ok "module unloads once no device is left" rmmod xenblk_back
+	tap_end
 }

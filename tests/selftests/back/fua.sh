@@ -21,7 +21,7 @@
 domu_main() {
 	if [ "$FRONT" != none ]; then
 		tap_skip "data barrier durability" "needs --front none"
-		return
+		tap_end; return
 	fi
 	tap_ok "xen-evtchn and xen-gntalloc load" modprobe -a xen-evtchn xen-gntalloc || return
 	xb-hostile-front --durability --strict --timeout 60 --hold never --hold-timeout 900 \
@@ -35,9 +35,11 @@ domu_main() {
 		esac
 	done < /tmp/dur.out
 	tap_ok "the tool wrote its three pages" grep -q '^XB-DURABILITY-WRITTEN' /tmp/dur.out
+	tap_end
 	xb_domu_finish
 	echo "DUR-WRITTEN"
 	wait
+	tap_end
 }
 
 dom0_main() {
@@ -59,4 +61,5 @@ dom0_main() {
 	tap_is "the page written before the barrier survives" "$before" kept
 	tap_is "the barrier's own page survives (FUA)" "$barrier" kept
 	tap_is "the page written after the barrier is lost" "$after" lost
+	tap_end
 }

@@ -29,7 +29,7 @@ backend_irqs() {
 domu_main() {
 	if [ "$FRONT" != none ]; then
 		tap_skip "hostile frontend" "needs --front none (a frontend driver owns the vbd)"
-		return
+		tap_end; return
 	fi
 	tap_ok "xen-evtchn and xen-gntalloc load" modprobe -a xen-evtchn xen-gntalloc || return
 	# our backend must answer exactly as the core's validation rules say
@@ -50,12 +50,13 @@ domu_main() {
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' /tmp/hostile.out)
 	tap_is "xb-hostile-front ran to its end (results = plan)" \
 		"$(grep -cE '^(not )?ok ' /tmp/hostile.out)" "${plan:-no plan}"
+	tap_end
 }
 
 dom0_main() {
 	if [ "$FRONT" != none ]; then
 		tap_skip "hostile frontend" "needs --front none (a frontend driver owns the vbd)"
-		return
+		tap_end; return
 	fi
 	if [ "$BACK" = ours ]; then
 		# the events our backend sends while it is attacked
@@ -128,4 +129,5 @@ dom0_main() {
 			test "$(xb_backend_stat domu ind_kept)" -ge 1
 	fi
 	tap_ok "dom0 still reads the disk after the close" xb_disk_read 0 2048 /dev/null
+	tap_end
 }

@@ -43,6 +43,7 @@ domu_main() {
 	tap_ok "fsck of the new file system is clean" e2fsck -fn /dev/xvda
 	echo "INTEROP-DONE"
 	tap_ok "dom0 has checked the backend" xb_await checked
+	tap_end
 }
 
 dom0_main() {
@@ -70,4 +71,5 @@ dom0_main() {
 	tap_is "no request refused" "$(xb_backend_stat domu bad_req)" 0
 	tap_is "no request failed" "$(xb_backend_stat domu err_req)" 0
 	xb_tell domu checked 1
+	tap_end
 }

@@ -17,9 +17,11 @@ domu_main() {
 	tap_ok "1 MiB written with plain O_DIRECT" dd if=/tmp/a of=/dev/xvda bs=64k seek=16 oflag=direct
 	tap_is "no flush sent by the domU" "$(xb_flushes)" 0
 	echo "REGION a $(sha256sum < /tmp/a | cut -d' ' -f1)"
+	tap_end
 	xb_domu_finish
 	echo "NOCACHE-READY"
 	xb_await never 600
+	tap_end
 }
 
 dom0_main() {
@@ -53,4 +55,5 @@ dom0_main() {
 	xb_disk_read 2048 2048 /tmp/r   # 64 KiB x 16 = sector 2048
 	tap_is "the region written with no flush survives the power cut" "$(sha256sum < /tmp/r | cut -d' ' -f1)" "$want"
 	echo auto > $p
+	tap_end
 }

@@ -74,6 +74,7 @@ W
 	tap_is "every region of both writers reads back" "$bad" 0
 	echo "ORD-DONE flushes=$(xb_flushes)"
 	tap_ok "dom0 has read the counters" xb_await checked 120
+	tap_end
 }
 
 dom0_main() {
@@ -94,4 +95,5 @@ dom0_main() {
 		"$(xb_console_value ord 'ORD-DONE flushes=')"
 	tap_is "no request refused or failed" "$(xb_backend_stat ord bad_req) $(xb_backend_stat ord err_req)" "0 0"
 	xb_tell ord checked 1
+	tap_end
 }

@@ -43,7 +43,7 @@ domu_main() {
 			dd if=/dev/xvda of=/tmp/r bs=1M count=4 skip=$((32 + j * 4)) iflag=direct 2>/dev/null
 			echo "AFTER $j $(sha256sum < /tmp/r | cut -d' ' -f1)"
 		done
-		return 0
+		tap_end; return 0
 	fi
 	fe=device/vbd/51712
 	tap_is "the frontend announces feature-persistent" "$(xenstore-read $fe/feature-persistent)" 1
@@ -52,6 +52,7 @@ domu_main() {
 	tap_ok "dom0 lowered the bound" xb_await bound-lowered 1200
 	pb_io 16 "bound 8"
 	pb_io 32 "bound 8, again"
+	tap_end
 	xb_domu_finish
 	echo "PB-PHASE2-DONE"
 	# keep I/O going until dom0 destroys this domain
@@ -59,6 +60,7 @@ domu_main() {
 		dd if=/dev/xvda of=/dev/null bs=1M count=16 iflag=direct 2>/dev/null
 		dd if=/dev/zero of=/dev/xvda bs=1M count=8 seek=48 oflag=direct 2>/dev/null
 	done
+	tap_end
 }
 
 dom0_main() {
@@ -113,4 +115,5 @@ dom0_main() {
 	for j in 0 1 2 3; do
 		tap_is "second domU reads region $j intact" "$(xb_console_value verify "AFTER $j")" "$(cat /tmp/want-$j)"
 	done
+	tap_end
 }

@@ -30,6 +30,7 @@ domu_main() {
 	dd if=/dev/xvda of=/tmp/rb bs=1M count=1 skip=95 iflag=direct 2>/dev/null
 	tap_is "the last MiB reads back" "$(sha256sum < /tmp/rb)" "$(sha256sum < /tmp/p)"
 	tap_ok "the kernel saw the capacity change" sh -c 'dmesg | grep -q "xvda.*\(capacity change\|new size\)"'
+	tap_end
 }
 
 dom0_main() {
@@ -43,4 +44,5 @@ dom0_main() {
 	tap_ok "domU finished" xb_domu_wait_end domu 300
 	tap_is "the backend published the new size" "$(xenstore-read $(xb_backend_dir domu)/sectors)" 196608
 	tap_ok "the backend logged the resize" sh -c 'dmesg | grep -q "resized: 131072 -> 196608 sectors"'
+	tap_end
 }

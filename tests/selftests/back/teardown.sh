@@ -11,6 +11,7 @@
 
 domu_main() {
 	# this domU is destroyed under I/O: close its TAP stream first
+	tap_end
 	xb_domu_finish
 	xb_pattern /tmp/p 1048576
 	for j in 0 1 2 3; do
@@ -22,6 +23,7 @@ domu_main() {
 	sleep 1
 	echo "IO-RUNNING"
 	wait
+	tap_end
 }
 
 # domain NAME is gone from xl list, and no nameless (dying) domain is left
@@ -86,4 +88,5 @@ dom0_main() {
 	tap_is "no grant left mapped" "$(cat $dbg/grants)" 0
 	tap_is "no object left beyond the no-device baseline ($base)" "$(cat $dbg/objects)" "$base"
 	tap_ok "module unloads with no device left" rmmod xenblk_back
+	tap_end
 }

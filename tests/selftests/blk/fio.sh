@@ -21,4 +21,5 @@ domu_main() {
 	if [ "$FRONT" = ours ]; then
 		tap_ok "no bad response" grep -q '^bad_responses 0$' /sys/block/xvda/xenblk_stats
 	fi
+	tap_end
 }

@@ -45,6 +45,7 @@ domu_main() {
 	tap_ok "fsck after use is clean" e2fsck -fn /dev/xvda1
 	echo "IO-DONE"
 	tap_ok "dom0 has checked the negotiated keys" xb_await keys-checked
+	tap_end
 }
 
 dom0_main() {
@@ -70,4 +71,5 @@ dom0_main() {
 	done
 	tap_diag "backend keys: $(xenstore-ls $be | tr '\n' ' ' | tr -s ' ')"
 	xb_tell domu keys-checked 1
+	tap_end
 }

@@ -8,7 +8,7 @@
 # (it reads the kernel backend's sysfs statistics, which qdisk does not have)
 
 domu_main() {
-	[ "$XB_NAME" != verify ] || { verify_main; return; }
+	[ "$XB_NAME" != verify ] || { verify_main; tap_end; return; }
 	tap_is "write cache advertised (device has a volatile cache)" \
 		"$(cat /sys/block/xvda/queue/write_cache)" "write back"
 	xb_pattern /tmp/a 1048576; xb_pattern /tmp/b 1048576; xb_pattern /tmp/c 1048576
@@ -18,9 +18,11 @@ domu_main() {
 	dd if=/tmp/c of=/dev/xvda bs=1M seek=4 oflag=direct 2>/dev/null
 	tap_is "two fsyncs gave two flushes in the domU" "$(xb_flushes)" 2
 	for r in a b c; do echo "REGION $r $(sha256sum < /tmp/$r | cut -d' ' -f1)"; done
+	tap_end
 	xb_domu_finish
 	echo "POWERLOSS-READY flushes=$(xb_flushes)"
 	while :; do sleep 60; done   # dom0 destroys this domain now
+	tap_end
 }
 
 # second domU: prints the checksums of the three regions as it reads them now
@@ -71,4 +73,5 @@ dom0_main() {
 		tap_is "second domU reads flushed region $name intact" \
 			"$(xb_console_value verify "AFTER $name")" "$(cat /tmp/want-$name)"
 	done
+	tap_end
 }

@@ -13,6 +13,7 @@ domu_main() {
 	tap_is "fsync sends no flush to a write-through disk" "$(xb_flushes)" 0
 	echo "WT-DONE"
 	tap_ok "dom0 has read the backend counters" xb_await checked
+	tap_end
 }
 
 dom0_main() {
@@ -23,4 +24,5 @@ dom0_main() {
 	tap_is "backend received no flush" "$(xb_backend_stat domu f_req)" 0
 	tap_ok "backend received the writes" test "$(xb_backend_stat domu wr_req)" -ge 3
 	xb_tell domu checked 1
+	tap_end
 }

@@ -36,6 +36,7 @@ domu_main() {
 	i=0; while [ -b /dev/xvda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	tap_ok "the broken disk goes away on unbind" test ! -b /dev/xvda
 	tap_ok "rmmod after the unbind" rmmod xenblk-front
+	tap_end
 }
 
 dom0_main() {
@@ -46,4 +47,5 @@ dom0_main() {
 	tap_ok "domU finished" xb_domu_wait_end domu 300
 	tap_is "the knob was used up" "$(cat $p)" 0
 	echo 0 > $p
+	tap_end
 }

@@ -27,6 +27,7 @@ domu_main() {
 		"$(awk '$1 == "discard" { print $3 }' /sys/block/xvda/xenblk_stats)" 1
 	echo "DISCARD-DONE"
 	tap_ok "dom0 checked the backend" xb_await checked
+	tap_end
 }
 
 dom0_main() {
@@ -35,4 +36,5 @@ dom0_main() {
 	tap_is "backend offers discard" "$(xenstore-read $be/feature-discard)" 1
 	tap_is "backend ds_req: 1" "$(xb_backend_stat domu ds_req)" 1
 	xb_tell domu checked 1
+	tap_end
 }

@@ -55,9 +55,11 @@ domu_main() {
 	tap_ok "the kernel log names both downgrades" \
 		sh -c 'dmesg | grep -q "flush mode flush -> barrier" && dmesg | grep -q "flush mode barrier -> none"'
 	tap_diag "$(tr '\n' ';' < /sys/block/xvda/xenblk_stats)"
+	tap_end
 	xb_domu_finish
 	echo "STAGE2-DONE"
 	xb_await never 600
+	tap_end
 }
 
 dom0_main() {
@@ -101,4 +103,5 @@ dom0_main() {
 				"$(sha256sum < /tmp/r | cut -d' ' -f1)" "$want"
 		fi
 	done
+	tap_end
 }

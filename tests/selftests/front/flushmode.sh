@@ -94,6 +94,7 @@ domu_main() {
 	umount /mnt/t 2>/dev/null || umount -l /mnt/t
 	tap_ok "rmmod succeeds once the disk is gone" rmmod xenblk-front
 	echo "FRONT-DONE"
+	tap_end
 }
 
 dom0_main() {
@@ -114,4 +115,5 @@ dom0_main() {
 	fi
 	xb_tell domu barrier-counted 1
 	tap_ok "domU finished" xb_wait_line domu 'FRONT-DONE' 300
+	tap_end
 }

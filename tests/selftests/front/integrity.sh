@@ -44,8 +44,10 @@ domu_main() {
 	grep -q '^bad_responses 0$' /sys/block/xvda/xenblk_stats
 	tap_is "no bad responses counted" "$?" 0
 	tap_diag "$(tr '\n' ';' < /sys/block/xvda/xenblk_stats)"
+	tap_end
 }
 
 dom0_main() {
 	tap_ok "domU finished" xb_domu_wait_end domu 600
+	tap_end
 }

@@ -69,7 +69,7 @@ domu_main() {
 		pg_io 12 "no persistent grants" 256
 		tap_is "the pool stays unused" "$(pg_stat pool_pages) $(pg_stat pool_hits) $(pg_stat pool_kept)" "0 0 0"
 		tap_diag "$(tr '\n' ';' < /sys/block/xvda/xenblk_stats)"
-		return 0
+		tap_end; return 0
 	fi
 
 	tap_is "the backend offers feature-persistent" "$(xenstore-read $be/feature-persistent)" 1
@@ -125,12 +125,13 @@ domu_main() {
 		tap_skip "no grant left after the unbind" "no debugfs in this domU"
 	fi
 	tap_ok "rmmod after the unbind" rmmod xenblk-front
+	tap_end
 }
 
 dom0_main() {
 	if [ "$BACK" = qdisk ]; then
 		tap_ok "domU finished" xb_domu_wait_end domu 1200
-		return 0
+		tap_end; return 0
 	fi
 	fe=$(xb_frontend_dir domu)
 	be=$(xb_backend_dir domu)
@@ -153,4 +154,5 @@ dom0_main() {
 	tap_ok "lower the backend's bound of persistent grants to 4" sh -c "echo 4 > $p"
 	xb_tell domu bound-lowered-2 1
 	tap_ok "domU finished" xb_domu_wait_end domu 1200
+	tap_end
 }

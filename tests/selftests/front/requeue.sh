@@ -49,6 +49,7 @@ domu_main() {
 	tap_is "nothing left in flight" "$(stat_of in_flight)" 0
 	tap_ok "no bad response" grep -q '^bad_responses 0$' /sys/block/xvda/xenblk_stats
 	tap_diag "$(tr '\n' ';' < /sys/block/xvda/xenblk_stats)"
+	tap_end
 }
 
 dom0_main() {
@@ -59,4 +60,5 @@ dom0_main() {
 	tap_ok "domU's writeback is held" xb_wait_line domu 'REQUEUE-HELD' 300 || { echo 0 > $p; return; }
 	xb_save_restore domu "with requests on the rings" "echo 0 > $p" || return
 	xb_tell domu restored 1
+	tap_end
 }

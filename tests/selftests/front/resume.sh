@@ -38,6 +38,7 @@ domu_main() {
 	tap_ok "the frontend logged its resume" test -n "$line"
 	tap_ok "no bad response" grep -q '^bad_responses 0$' /sys/block/xvda/xenblk_stats
 	tap_diag "$(tr '\n' ';' < /sys/block/xvda/xenblk_stats)"
+	tap_end
 }
 
 dom0_main() {
@@ -45,4 +46,5 @@ dom0_main() {
 	sleep 2
 	xb_save_restore domu || return
 	xb_tell domu restored 1
+	tap_end
 }

@@ -70,6 +70,7 @@ domu_main() {
 	tap_ok "an fsync on the attached disk" dd if=/tmp/p of=/dev/xvda bs=4k count=1 seek=1024 conv=fsync
 	tap_ok "no bad response" grep -q '^bad_responses 0$' /sys/block/xvda/xenblk_stats
 	echo "UNPLUG-DONE"
+	tap_end
 }
 
 dom0_main() {
@@ -87,4 +88,5 @@ dom0_main() {
 	tap_ok "xl block-attach of the disk again" \
 		xl block-attach domu "format=raw,vdev=xvda,access=rw,target=$(xb_disk)"
 	tap_ok "the domU used the attached disk" xb_wait_line domu 'UNPLUG-DONE' 300
+	tap_end
 }

@@ -21,6 +21,7 @@ nl_need() {
 domu_main() {
 	echo "NL-MANY-UP"
 	tap_ok "dom0 is done with its devices" xb_await many-done 600
+	tap_end
 }
 
 nl_count() { xbctl -j list | xb-json len; }
@@ -73,4 +74,5 @@ dom0_main() {
 	tap_is "the $NL_MANY devices left the list" "$(nl_count)" 1
 	tap_is "the domU's disk is still there" "$(xbctl -j show "vbd-$id-51712" | xb-json get state)" Connected
 	xb_tell domu many-done 1
+	tap_end
 }

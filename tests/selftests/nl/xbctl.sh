@@ -152,6 +152,7 @@ domu_main() {
 	tap_ok "monitor -j: every line is JSON" xb-json lines < /tmp/mon
 	tap_diag "domU events: $(tr '\n' ' ' < /tmp/mon)"
 	kill $mon_pid 2>/dev/null
+	tap_end
 }
 
 dom0_main() {
@@ -258,4 +259,5 @@ dom0_main() {
 	tap_diag "dom0 events: $(tr '\n' ' ' < /tmp/mon)"
 	xb_tell domu detach-done 1
 	kill $mon_pid 2>/dev/null
+	tap_end
 }

@@ -6,7 +6,8 @@
 #   xb_pattern FILE BYTES random data to write
 #   xb_domu_finish        close this domU's TAP stream (kernel log check, plan) and
 #                         print the end marker; for scripts that dom0 destroys
-#                         before they return.  domu-init calls it after the script.
+#                         before they return (after tap_end).  domu-init calls it
+#                         after the script.
 #   xb_domu_park          the first domU of a case that sets a backend parameter
 #                         (it applies at the next connect): prints FIRST-UP, closes
 #                         its TAP stream and waits for dom0 to destroy it
@@ -38,6 +39,8 @@ xb_pattern() { dd if=/dev/urandom of="$1" bs="$2" count=1 iflag=fullblock 2>/dev
 xb_domu_finish() {
 	[ -z "${XB_FINISHED:-}" ] || return 0
 	XB_FINISHED=1
+	# a domu_main that calls this itself calls tap_end first
+	[ -z "${XB_MAIN:-}" ] || tap_ended "the domU script"
 	if dmesg > /tmp/klog 2>&1 && [ -s /tmp/klog ]; then
 		# (user processes killed by a trap are not kernel problems)
 		_bad=$(grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection' /tmp/klog | grep -v ' traps: ')
@@ -55,6 +58,7 @@ xb_domu_finish() {
 }
 
 xb_domu_park() {
+	tap_end   # a domU that only holds the disk open has nothing more to run
 	echo "FIRST-UP"
 	xb_domu_finish
 	xb_await never 600

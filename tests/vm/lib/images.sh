@@ -128,15 +128,17 @@ fio_image() {
 	echo "$out"
 }
 
-# guest_kernel KVER OUT: the domU's kernel as a gzip'd ELF, cached per kernel.
-# libxenguest inflates gzip with zlib; the XZ (6.1) or zstd (6.12) payload of
-# Debian's bzImage it decompresses with its own code, which under TCG took half
-# of `xl create` (10 s -> 5 s on 6.1).  The bzImage itself if no ELF comes out.
+# guest_kernel KVER OUT: the domU's kernel as a plain ELF, cached per kernel.
+# libxenguest decompresses a kernel at every `xl create`: the XZ (6.1) or zstd
+# (6.12) payload of Debian's bzImage with its own code took half of `xl create`
+# under TCG (10 s -> 5 s on 6.1), a gzip'd ELF still some seconds; the plain ELF
+# is only copied (dom0's initramfs, compressed as a whole, is unpacked once per
+# boot instead).  The bzImage itself if no ELF comes out.
 guest_kernel() {
 	local kver=$1 src key out tmp off
 	src=$(kernel_tree "$kver")/boot/vmlinuz-$kver
 	key=$(sha256sum < "$src" | cut -c1-16)
-	out=$VM_BASE_DIR/guest-$kver-$key.gz
+	out=$VM_BASE_DIR/guest-$kver-$key.elf
 	if [ ! -e "$out" ]; then
 		mkdir -p "$VM_BASE_DIR"
 		tmp=$out.elf.$$
@@ -149,7 +151,7 @@ guest_kernel() {
 			[ -z "$off" ] || { tail -c +$((off + 1)) "$src" | zstd -dcq > "$tmp"; } 2>/dev/null || true
 		fi
 		if [ "$(head -c 4 "$tmp" 2>/dev/null | od -An -c | tr -d ' ')" = 177ELF ]; then
-			gzip -1 -c "$tmp" > "$out.$$" && mv "$out.$$" "$out"
+			mv "$tmp" "$out"
 		fi
 		rm -f "$tmp"
 	fi
