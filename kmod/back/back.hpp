@@ -48,8 +48,27 @@ private:
 inline constexpr u32 max_indirect_supported = XBG_MAX_IO_SEGS;   // one bio per request
 static_assert(max_indirect_supported <= blkif_max_indirect_segs);
 
-// Slots per ring for kept mappings (the glue's max_persistent_grants is capped here).
+// Slots per ring for kept mappings; max_persistent_grants is capped to it.
 inline constexpr u32 pgnt_capacity = XBG_PGNT_CAPACITY;
+inline u32 max_persistent_grants() { return kstd::min(xbg_max_persistent_grants(), pgnt_capacity); }
+
+// One request's I/O while it is ours (not submitted): freed with whatever it
+// mapped unless release()d to the glue by a successful submit.
+class IoHandle {
+public:
+	explicit IoHandle(xbg_io* io) : io_(io) {}
+	~IoHandle()
+	{
+		if (io_)
+			xbg_io_free(io_);
+	}
+	IoHandle(const IoHandle&) = delete;
+	IoHandle& operator=(const IoHandle&) = delete;
+	xbg_io* get() const { return io_; }
+	void release() { io_ = nullptr; }
+private:
+	xbg_io* io_;
+};
 
 // The worker's timing: a pass that could not go on (out of memory, requests
 // held by the test knob) is retried after retry_ms; a stopping worker looks
@@ -121,7 +140,6 @@ private:
 	void complete(Pending* p, int err);
 	void leave_gate();
 	void respond(u64 id, u8 op, s16 status);
-	void reject(const Request& req, u8 rsp_op, Reject why, const char* what);
 	Pending* get_pending()
 	{
 		Pending* p = free_;

@@ -68,14 +68,14 @@ StatOp stat_of(u8 op)
 // and nothing of it stays mapped.  0, or -errno with nothing to reap.
 int Ring::submit_io(Pending* p, unsigned int bio_flags, u64 sector, u32 n)
 {
-	xbg_io* io = xbg_io_alloc(glue, p, n);
-	if (!io)
+	IoHandle io(xbg_io_alloc(glue, p, n));   // on any failure: unmaps what it mapped
+	if (!io.get())
 		return to_int(kstd::Errno::nomem);
 	u32 k = 0;
 	int err = 0;
 	for (u32 i = 0; i < n && !err; i++) {
 		if (segs_[i].slot >= 0) {
-			err = xbg_io_use_slot(io, i, static_cast<unsigned int>(segs_[i].slot));
+			err = xbg_io_use_slot(io.get(), i, static_cast<unsigned int>(segs_[i].slot));
 			continue;
 		}
 		io_idx_[k] = i;
@@ -83,14 +83,14 @@ int Ring::submit_io(Pending* p, unsigned int bio_flags, u64 sector, u32 n)
 	}
 	// the pages the device writes out from are mapped read-only
 	if (!err)
-		err = xbg_io_map(io, io_idx_, io_gref_, k, (bio_flags & XBG_BIO_WRITE) != 0, io_ok_);
+		err = xbg_io_map(io.get(), io_idx_, io_gref_, k, (bio_flags & XBG_BIO_WRITE) != 0, io_ok_);
 	for (u32 j = 0; j < k && !err; j++)
 		if (!io_ok_[j])
 			err = to_int(kstd::Errno::fault);
 	if (!err)
-		err = xbg_io_submit(io, bio_flags, sector, segs_);
-	if (err)
-		xbg_io_free(io);   // unmaps what it mapped
+		err = xbg_io_submit(io.get(), bio_flags, sector, segs_);
+	if (!err)
+		io.release();   // the glue's until it is reaped
 	return err;
 }
 

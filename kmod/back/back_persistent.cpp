@@ -14,7 +14,7 @@ kstd::Errno Ring::init_persistent()
 	cbuckets_ = new (std::nothrow) u32[nb];
 	if (!cslots_ || !cbuckets_ ||
 	    !cache_.init(kstd::span<CacheSlot>(cslots_, pgnt_capacity),
-			 kstd::span<u32>(cbuckets_, nb), xbg_max_persistent_grants()))
+			 kstd::span<u32>(cbuckets_, nb), max_persistent_grants()))
 		return kstd::Errno::nomem;
 	if (xbg_pgnt_init(glue, pgnt_capacity))
 		return kstd::Errno::nomem;
@@ -149,7 +149,7 @@ void Ring::shrink_cache()
 {
 	if (!persistent_)
 		return;
-	cache_.set_bound(xbg_max_persistent_grants());
+	cache_.set_bound(max_persistent_grants());
 	u32 out[64];
 	u32 k;
 	while ((k = cache_.shrink(kstd::span<u32>(out))) != 0)

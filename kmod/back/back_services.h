@@ -100,7 +100,7 @@ struct xbg_params {
 /* ---- module (glue_xenbus.c) ---- */
 int xbg_on_xen(void);                  /* 1: running in a Xen domain (dom0 or driver domain) */
 void xbg_get_params(struct xbg_params *out);
-/* The module's max_persistent_grants (per ring, capped to XBG_PGNT_CAPACITY). */
+/* The module's max_persistent_grants (per ring; the caller caps it). */
 unsigned int xbg_max_persistent_grants(void);
 /* test knob: blkif operations (bit 1 << op) to answer with EOPNOTSUPP */
 unsigned int xbg_refuse_ops(void);

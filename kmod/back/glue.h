@@ -46,7 +46,6 @@ struct xbg_dev {
 /* one shared ring with its event channel and worker thread */
 struct xbg_ring {
 	struct xbg_dev *gd;
-	unsigned int index;
 	void *sring;
 	int irq;
 	struct task_struct *task;

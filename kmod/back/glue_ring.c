@@ -350,7 +350,6 @@ struct xbg_ring *xbg_ring_create(struct xbg_dev *gd, unsigned int index,
 		return NULL;
 	xb_rt_count_objects(1);
 	r->gd = gd;
-	r->index = index;
 	r->worker = worker;
 	r->worker_ctx = ctx;
 	init_waitqueue_head(&r->wq);

@@ -45,7 +45,7 @@ MODULE_PARM_DESC(max_persistent_grants, "most persistently mapped grants per rin
 
 unsigned int xbg_max_persistent_grants(void)
 {
-	return min(READ_ONCE(max_persistent_grants), XBG_PGNT_CAPACITY);
+	return READ_ONCE(max_persistent_grants);
 }
 
 static unsigned int refuse_ops;
