@@ -30,6 +30,7 @@
 #include "back_order.hpp"
 #include "back_config.hpp"
 #include "nl_report.hpp"
+#include "nl_kernel.hpp"
 #include "grant_cache.hpp"
 
 namespace xb::back {
@@ -303,5 +304,8 @@ private:
 	CacheStats retired_pgnt_ = {};
 	bool persistent_on_ = false;   // the last connect uses persistent grants
 };
+
+// what the netlink family reports (back_stats.cpp; registered at module init)
+extern const nlk::Report nl_report;
 
 } // namespace xb::back

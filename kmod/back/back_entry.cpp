@@ -10,7 +10,15 @@ using xb::back::Device;
 extern "C" int xb_back_module_init(void)
 {
 	// on 0 the glue registers the xenbus driver
-	return xb_load_check(xbg_on_xen(), "not running on Xen");
+	const int rc = xb_load_check(xbg_on_xen(), "not running on Xen");
+	if (rc)
+		return rc;
+	return xb::nlk::register_family(&xb::back::nl_report);
+}
+
+extern "C" void xb_back_module_exit(void)
+{
+	xb::nlk::unregister_family();
 }
 
 extern "C" int xb_back_dev_probe(struct xbg_dev* gd, void** dev)

@@ -17,7 +17,8 @@ struct xbg_dev;
 
 /* 0: the glue registers the driver; else the errno to refuse loading with
  * (nothing to undo at exit) */
-int xb_back_module_init(void);
+int xb_back_module_init(void);   /* registers the netlink family too */
+void xb_back_module_exit(void);
 
 /* xenbus callbacks, all on the xenwatch thread (serialised per device).
  * probe: 0 with *dev the C++ device (set before its xenstore watch is), or

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 // back_stats.cpp - xenblk-back: what a device reports.  The sysfs files of
 // the stock backend (physical_device, mode, statistics/: one table, in
-// back_entry.h's order) and the generic netlink family (the four
-// xb::nlk::dev_* accessors and the events), both from the same sums over the
-// device's rings.
+// back_entry.h's order) and the generic netlink family (the report it
+// registers, back::nl_report, and the events), both from the same sums over
+// the device's rings.
 #include "back.hpp"
 #include "back_entry.h"
 #include "nl_api.h"
@@ -189,24 +189,27 @@ int Device::nl_configure(const nl::SetRequest& req, nl::SetError* err)
 
 } // namespace xb::back
 
-// ---- the driver's accessors for rt/nl_handlers.cpp (nl_kernel.hpp) ----
-namespace xb::nlk {
-bool dev_name(void* dev, char* buf, size_t len)
+// ---- the report of the netlink family (rt/nl_kernel.hpp) ----
+namespace xb::back {
+namespace {
+bool nl_dev_name(void* dev, char* buf, size_t len)
 {
-	static_cast<back::Device*>(dev)->nl_name(buf, len);
+	static_cast<Device*>(dev)->nl_name(buf, len);
 	return true;
 }
-bool dev_snapshot(void* dev, nl::Snapshot* out)
+bool nl_dev_snapshot(void* dev, nl::Snapshot* out)
 {
-	static_cast<back::Device*>(dev)->nl_snapshot(out);
+	static_cast<Device*>(dev)->nl_snapshot(out);
 	return true;
 }
-void dev_reset_stats(void* dev)
+void nl_dev_reset_stats(void* dev)
 {
-	static_cast<back::Device*>(dev)->nl_reset_stats();
+	static_cast<Device*>(dev)->nl_reset_stats();
 }
-int dev_configure(void* dev, const nl::SetRequest& req, nl::SetError* err)
+int nl_dev_configure(void* dev, const nl::SetRequest& req, nl::SetError* err)
 {
-	return static_cast<back::Device*>(dev)->nl_configure(req, err);
+	return static_cast<Device*>(dev)->nl_configure(req, err);
 }
-} // namespace xb::nlk
+} // namespace
+const nlk::Report nl_report = { nl_dev_name, nl_dev_snapshot, nl_dev_reset_stats, nl_dev_configure };
+} // namespace xb::back

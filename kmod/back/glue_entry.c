@@ -147,16 +147,13 @@ static int __init xb_back_init(void)
 	err = xb_back_module_init();
 	if (err)
 		goto fail_cpp;
-	err = xbnl_register();
-	if (err)
-		goto fail_cpp;
 	err = xenbus_register_backend(&xbg_driver);
 	if (err)
 		goto fail_xenbus;
 	xb_rt_debugfs_init();
 	return 0;
 fail_xenbus:
-	xbnl_unregister();
+	xb_back_module_exit();
 fail_cpp:
 	xbg_ring_module_exit();
 	return err;
@@ -166,7 +163,7 @@ static void __exit xb_back_exit(void)
 {
 	xb_rt_debugfs_exit();
 	xenbus_unregister_driver(&xbg_driver);
-	xbnl_unregister();
+	xb_back_module_exit();
 	xbg_ring_module_exit();   /* drains: no erase runs past this */
 }
 

@@ -52,7 +52,7 @@ private:
 	unsigned long flags_;
 };
 
-// The netlink device list lock (kmod/rt/nl_glue.c), for a scope.
+// The netlink device list lock (kmod/rt/nl_services.c), for a scope.
 class NlGuard {
 public:
 	NlGuard() { xbnl_lock(); }
@@ -348,6 +348,9 @@ private:
 	DeviceStats nl_base_ = {};   // statistics at the last netlink reset
 	friend class Ring;
 };
+
+// what the netlink family reports (front_stats.cpp; registered at module init)
+extern const nlk::Report nl_report;
 
 } // namespace xb::fe
 

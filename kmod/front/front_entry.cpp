@@ -15,12 +15,20 @@ extern "C" int xb_front_module_init(void)
 	const int rc = xb_load_check(xb_front_glue_on_xen(), "not running on Xen with PV disk devices");
 	if (rc)
 		return rc;
-	return xb_front_glue_register();
+	// the netlink family first: a disk reports events as soon as it connects
+	int err = nlk::register_family(&nl_report);
+	if (err)
+		return err;
+	err = xb_front_glue_register();
+	if (err)
+		nlk::unregister_family();
+	return err;
 }
 
 extern "C" void xb_front_module_exit(void)
 {
 	xb_front_glue_unregister();
+	nlk::unregister_family();
 }
 
 extern "C" void* xb_fe_probe(struct xb_fe_dev* gd)

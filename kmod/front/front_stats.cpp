@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // front_stats.cpp - xenblk-front: statistics and the netlink hooks.  The
-// sysfs file xenblk_stats, the generic netlink snapshot and reset (the four
-// xb::nlk::dev_* functions that kmod/rt/nl_handlers.cpp calls) and the
-// netlink events (nlk::event) the driver sends.  Each ring keeps its own
+// sysfs file xenblk_stats, the report the generic netlink family reads
+// (fe::nl_report, registered by front_entry.cpp) and the netlink events
+// (nlk::event) the driver sends.  Each ring keeps its own
 // RingStats under its lock; these sum them.
 #include "front.hpp"
 
@@ -99,27 +99,27 @@ void Device::nl_reset_stats()
 
 } // namespace xb::fe
 
-namespace xb::nlk {
-bool dev_name(void* dev, char* buf, size_t len)
+// ---- the report of the netlink family (rt/nl_kernel.hpp) ----
+namespace xb::fe {
+namespace {
+bool nl_dev_name(void* dev, char* buf, size_t len)
 {
-	const char* n = static_cast<fe::Device*>(dev)->name();
+	const char* n = static_cast<Device*>(dev)->name();
 	if (!*n || kstd::strlen(n) >= len)
 		return false;
 	kstd::memcpy(buf, n, kstd::strlen(n) + 1);
 	return true;
 }
-bool dev_snapshot(void* dev, nl::Snapshot* out)
+bool nl_dev_snapshot(void* dev, nl::Snapshot* out)
 {
-	static_cast<fe::Device*>(dev)->nl_snapshot(out);
+	static_cast<Device*>(dev)->nl_snapshot(out);
 	return true;
 }
-void dev_reset_stats(void* dev)
+void nl_dev_reset_stats(void* dev)
 {
-	static_cast<fe::Device*>(dev)->nl_reset_stats();
+	static_cast<Device*>(dev)->nl_reset_stats();
 }
-int dev_configure(void*, const nl::SetRequest&, nl::SetError* err)
-{
-	err->why = "the frontend has no settings";
-	return kstd::to_int(kstd::Errno::opnotsupp);
-}
-} // namespace xb::nlk
+} // namespace
+// the frontend has no settings: its family has no SET command
+const nlk::Report nl_report = { nl_dev_name, nl_dev_snapshot, nl_dev_reset_stats, nullptr };
+} // namespace xb::fe

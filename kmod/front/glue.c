@@ -195,14 +195,10 @@ struct xenbus_driver xb_fe_driver = {
 
 static int __init xb_front_init(void)
 {
-	int err = xbnl_register();
+	/* C++ registers the netlink family, then the xenbus driver */
+	int err = xb_front_module_init();
 
-	if (err)
-		return err;
-	err = xb_front_module_init();
-	if (err)
-		xbnl_unregister();
-	else
+	if (!err)
 		xb_rt_debugfs_init();
 	return err;
 }
@@ -211,7 +207,6 @@ static void __exit xb_front_exit(void)
 {
 	xb_rt_debugfs_exit();
 	xb_front_module_exit();
-	xbnl_unregister();
 }
 
 module_init(xb_front_init);

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The generic netlink family of xenblk-front (see rt/nl_glue.c): no SET. */
+/* The generic netlink family of xenblk-front (see rt/nl_family.c). */
 #define XBNL_FAMILY_NAME XENBLK_GENL_FRONT_NAME
-#define XBNL_HAS_SET 0
-#include "../rt/nl_glue.c"
+#include "../rt/nl_family.c"

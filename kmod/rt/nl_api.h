@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * nl_api.h - the boundary between a module's generic netlink glue (nl_glue.c,
- * kernel headers) and its C++ handlers.  Plain C, no includes.
+ * nl_api.h - the boundary between a module's generic netlink glue and its C++
+ * side.  Plain C, no includes.  The calls go one way per file:
  *
- * The glue registers the family, checks attribute types against the policy and
- * builds messages; the C++ side decides everything else: which device a request
- * names, what is reported, whether a setting is accepted and why not.  It also
- * keeps the module's device list (a mutex and a list of opaque C++ devices).
+ *   nl_family.c (the netlink core calls it)  ->  nl_handlers.cpp (C++)
+ *   nl_handlers.cpp  ->  nl_services.c (registration, messages, device list)
+ *
+ * The glue checks attribute types against the policy and builds messages; the
+ * C++ side decides everything else: what the family offers (struct
+ * xbnl_spec), which device a request names, what is reported, whether a
+ * setting is accepted and why not.  The drivers reach the handlers through a
+ * report they register (nl_kernel.hpp), never the other way round.
  */
 #ifndef XENBLK_NL_API_H
 #define XENBLK_NL_API_H
@@ -17,7 +21,7 @@ extern "C" {
 
 struct xbnl_msg;
 
-/* ---- glue -> C++ (process context, genetlink's lock held) ----
+/* ---- nl_family.c -> C++ (process context, genetlink's lock held) ----
  * why receives a sentence for the extended ACK (a string that lives as long as
  * the module); bad_attr a XENBLK_C_* attribute the refusal is about, or 0. */
 int xb_nl_get(struct xbnl_msg *m, const char *name, const char **why);
@@ -29,7 +33,20 @@ int xb_nl_set(const char *name, const unsigned char *has, const unsigned int *va
 	      const char **why, int *bad_attr);
 int xb_nl_reset(const char *name, const char **why);
 
-/* ---- C++ -> glue ---- */
+/* ---- C++ -> nl_services.c ---- */
+
+/* What a family offers: decided by C++, applied when it is registered. */
+#define XBNL_SPEC_CONFIG_SLOTS 16   /* > XENBLK_C_MAX */
+#define XBNL_SPEC_CMD_SLOTS 8       /* > XENBLK_CMD_MAX */
+struct xbnl_spec {
+	int has_set;                                          /* XENBLK_CMD_DEV_SET exists */
+	unsigned char admin_only[XBNL_SPEC_CMD_SLOTS];        /* by command: CAP_NET_ADMIN */
+	unsigned char config_bytes[XBNL_SPEC_CONFIG_SLOTS];   /* by XENBLK_C_*: 1 u8, 4 u32, 0 refused */
+};
+/* Registers the family (module init, before any request can arrive): 0 or -errno. */
+int xbnl_register(const struct xbnl_spec *spec);
+void xbnl_unregister(void);
+
 /* One message (genlmsg_put) in m; 0 or -EMSGSIZE.  Then put attributes and end it,
  * or cancel it (everything since xbnl_begin is dropped). */
 int xbnl_begin(struct xbnl_msg *m);
@@ -61,10 +78,6 @@ void xbnl_dev_del(void *dev);
  * the last device it reported, so devices added or removed between its
  * messages are never skipped nor repeated. */
 void *xbnl_dev_from(unsigned long *serial);
-
-/* module init / exit (glue.c) */
-int xbnl_register(void);
-void xbnl_unregister(void);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,9 @@ private:
 	xbnl_msg* m_;
 };
 
+// the module's report: set before the family is registered, cleared after
+const Report* report_ = nullptr;
+
 class ListLock {
 public:
 	ListLock() { xbnl_lock(); }
@@ -43,7 +46,7 @@ void* find(const char* name, const char** why)
 		void* dev = xbnl_dev_from(&pos);
 		if (!dev)
 			break;
-		if (dev_name(dev, buf, sizeof(buf)) && !kstd::strcmp(buf, name))
+		if (report_->name(dev, buf, sizeof(buf)) && !kstd::strcmp(buf, name))
 			return dev;
 	}
 	*why = "no such device";
@@ -53,7 +56,7 @@ void* find(const char* name, const char** why)
 // One device as one message; -EMSGSIZE if it does not fit.
 int put_device(xbnl_msg* m, void* dev, nl::Snapshot* snap)
 {
-	if (!dev_snapshot(dev, snap))
+	if (!report_->snapshot(dev, snap))
 		return to_int(kstd::Errno::nomem);
 	if (xbnl_begin(m))
 		return to_int(kstd::Errno::toobig);
@@ -69,6 +72,33 @@ int put_device(xbnl_msg* m, void* dev, nl::Snapshot* snap)
 constexpr int emsgsize = -90;
 
 } // namespace
+
+int register_family(const Report* report)
+{
+	xbnl_spec spec = {};
+	static_assert(XENBLK_C_MAX < XBNL_SPEC_CONFIG_SLOTS && XENBLK_CMD_MAX < XBNL_SPEC_CMD_SLOTS);
+	spec.has_set = report->configure != nullptr;
+	spec.admin_only[XENBLK_CMD_DEV_SET] = 1;
+	spec.admin_only[XENBLK_CMD_STATS_RESET] = 1;
+	if (spec.has_set) {   // the types of include/uapi/xenblk/netlink.h
+		spec.config_bytes[XENBLK_C_FLUSH_POLICY] = 1;
+		spec.config_bytes[XENBLK_C_MAX_QUEUES] = 4;
+		spec.config_bytes[XENBLK_C_MAX_RING_ORDER] = 4;
+		spec.config_bytes[XENBLK_C_PERSISTENT] = 1;
+		spec.config_bytes[XENBLK_C_DISCARD] = 1;
+	}
+	report_ = report;
+	const int err = xbnl_register(&spec);
+	if (err)
+		report_ = nullptr;
+	return err;
+}
+
+void unregister_family()
+{
+	xbnl_unregister();
+	report_ = nullptr;
+}
 
 void event(u32 type, const char* name, u32 domid, u32 devid, const char* detail, bool atomic)
 {
@@ -136,8 +166,10 @@ extern "C" int xb_nl_set(const char* name, const unsigned char* has, const unsig
 	void* dev = nlk::find(name, why);
 	if (!dev)
 		return name && *name ? to_int(kstd::Errno::nodev) : to_int(kstd::Errno::inval);
+	if (!nlk::report_->configure)   // (no SET command is registered then)
+		return to_int(kstd::Errno::opnotsupp);
 	nl::SetError e;
-	const int err = nlk::dev_configure(dev, req, &e);
+	const int err = nlk::report_->configure(dev, req, &e);
 	if (err) {
 		*why = e.why;
 		*bad_attr = e.attr;
@@ -151,6 +183,6 @@ extern "C" int xb_nl_reset(const char* name, const char** why)
 	void* dev = nlk::find(name, why);
 	if (!dev)
 		return name && *name ? to_int(kstd::Errno::nodev) : to_int(kstd::Errno::inval);
-	nlk::dev_reset_stats(dev);
+	nlk::report_->reset_stats(dev);
 	return 0;
 }
