@@ -96,7 +96,6 @@ struct Pending {
 	u32 slots_inline[BLKIF_MAX_SEGMENTS_PER_REQUEST];
 };
 
-StatOp stat_of(u8 op);
 
 class Device;
 

@@ -52,16 +52,6 @@ void Ring::respond(u64 id, u8 op, s16 status)
 	push_ = true;
 }
 
-StatOp stat_of(u8 op)
-{
-	switch (op) {
-	case BLKIF_OP_READ: return StatOp::read;
-	case BLKIF_OP_WRITE: return StatOp::write;
-	case BLKIF_OP_FLUSH_DISKCACHE: return StatOp::flush;
-	case BLKIF_OP_WRITE_BARRIER: return StatOp::barrier;
-	default: return StatOp::discard;
-	}
-}
 
 // One request's data I/O: each segment of segs_ is a kept mapping (slot >= 0)
 // or mapped for this request only; a ref that does not map fails the request
@@ -163,7 +153,7 @@ Ring::Step Ring::dispatch(const Request& req)
 	    (rsp_op == BLKIF_OP_FLUSH_DISKCACHE || rsp_op == BLKIF_OP_WRITE_BARRIER ||
 	     rsp_op == BLKIF_OP_DISCARD)) {
 		dev_->withdraw(rsp_op);
-		stats.complete(stat_of(rsp_op), 0, BLKIF_RSP_EOPNOTSUPP, 0);
+		stats.complete(stat_of_op(rsp_op), 0, BLKIF_RSP_EOPNOTSUPP, 0);
 		respond(req.id, rsp_op, BLKIF_RSP_EOPNOTSUPP);
 		return Step::done;
 	}
@@ -172,7 +162,7 @@ Ring::Step Ring::dispatch(const Request& req)
 	// whose flush failed, without doing it
 	if ((rsp_op == BLKIF_OP_FLUSH_DISKCACHE || rsp_op == BLKIF_OP_WRITE_BARRIER) &&
 	    xbg_fail_next_flush()) {
-		stats.complete(stat_of(rsp_op), 0, BLKIF_RSP_ERROR, 0);
+		stats.complete(stat_of_op(rsp_op), 0, BLKIF_RSP_ERROR, 0);
 		respond(req.id, rsp_op, BLKIF_RSP_ERROR);
 		return Step::done;
 	}
@@ -210,7 +200,7 @@ Ring::Step Ring::dispatch(const Request& req)
 	p->nslots = 0;
 	p->slots = nullptr;
 	p->op = rsp_op;
-	p->stat = stat_of(rsp_op);
+	p->stat = stat_of_op(rsp_op);
 	p->entered = true;
 	p->barrier = false;
 	p->sectors = 0;

@@ -8,11 +8,25 @@
 // last bucket everything from 2^(latency_buckets-1) us (~8.4 s) up.
 #pragma once
 #include "kstd.hpp"
+#include "xenblk/blkif.h"
 
 namespace xb {
 
 enum class StatOp : kstd::u8 { read = 0, write, flush, barrier, discard, count };
 inline constexpr unsigned stat_ops = static_cast<unsigned>(StatOp::count);
+
+// The statistics class of a blkif operation (both drivers count the same way:
+// discard and secure erase are discards).
+constexpr StatOp stat_of_op(kstd::u8 op)
+{
+	switch (op) {
+	case BLKIF_OP_READ: return StatOp::read;
+	case BLKIF_OP_WRITE: return StatOp::write;
+	case BLKIF_OP_FLUSH_DISKCACHE: return StatOp::flush;
+	case BLKIF_OP_WRITE_BARRIER: return StatOp::barrier;
+	default: return StatOp::discard;
+	}
+}
 inline constexpr unsigned latency_buckets = 24;
 
 struct OpCounters {

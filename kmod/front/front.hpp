@@ -52,15 +52,6 @@ private:
 	unsigned long flags_;
 };
 
-// The netlink device list lock (kmod/rt/nl_services.c), for a scope.
-class NlGuard {
-public:
-	NlGuard() { xbnl_lock(); }
-	~NlGuard() { xbnl_unlock(); }
-	NlGuard(const NlGuard&) = delete;
-	NlGuard& operator=(const NlGuard&) = delete;
-};
-
 class LockHolder {   // owns a glue spinlock
 public:
 	LockHolder() = default;
@@ -303,7 +294,7 @@ private:
 	// netlink readers walk the rings only while they are up (list lock held)
 	void set_rings_up(bool up)
 	{
-		NlGuard g;
+		nlk::ListLock g;
 		rings_up_ = up;
 	}
 	// front_recovery.cpp

@@ -6,21 +6,6 @@
 
 namespace xb::fe {
 
-namespace {
-
-StatOp stat_op(u8 op)
-{
-	switch (op) {
-	case BLKIF_OP_READ: return StatOp::read;
-	case BLKIF_OP_WRITE: return StatOp::write;
-	case BLKIF_OP_FLUSH_DISKCACHE: return StatOp::flush;
-	case BLKIF_OP_WRITE_BARRIER: return StatOp::barrier;
-	default: return StatOp::discard;
-	}
-}
-
-} // namespace
-
 int Ring::setup(u32 ring_order, Abi abi, u32 max_pieces)
 {
 	int err;
@@ -211,7 +196,7 @@ void Ring::complete_shadow(u32 id, s16 status, Pdu** done)
 		release_pool_pages(s, op == BLKIF_OP_READ && status == BLKIF_RSP_OKAY);
 	else if (!end_grants(s))
 		p->held = true;
-	stats_.complete(stat_op(op), s.sectors, status, xb_fe_glue_now_ns() - s.start_ns);
+	stats_.complete(stat_of_op(op), s.sectors, status, xb_fe_glue_now_ns() - s.start_ns);
 	if (stats_.in_flight)
 		stats_.in_flight--;
 	switch (response_action(flight_[id], status)) {

@@ -214,7 +214,7 @@ void Device::free_rings()
 			rings_[i]->stop_events();
 	xb_fe_glue_stop_work(gd_);      // neither running nor pending after this
 	xb_fe_glue_cancel_purge(gd_);   // it walks the rings
-	NlGuard g;   // netlink readers walk the rings
+	nlk::ListLock g;   // netlink readers walk the rings
 	rings_up_ = false;
 	rings_.reset();
 	nr_rings_ = 0;

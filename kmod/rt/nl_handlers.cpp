@@ -25,13 +25,6 @@ private:
 // the module's report: set before the family is registered, cleared after
 const Report* report_ = nullptr;
 
-class ListLock {
-public:
-	ListLock() { xbnl_lock(); }
-	~ListLock() { xbnl_unlock(); }
-	ListLock(const ListLock&) = delete;
-	ListLock& operator=(const ListLock&) = delete;
-};
 
 // The device called name (list locked), or nullptr with *why set.
 void* find(const char* name, const char** why)

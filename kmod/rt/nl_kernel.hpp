@@ -8,6 +8,7 @@
 #pragma once
 #include "kstd.hpp"
 #include "nl_report.hpp"
+#include "nl_api.h"
 
 namespace xb::nlk {
 
@@ -24,6 +25,15 @@ struct Report {
 	// A SET request: 0 or -errno with *err filled.  nullptr: the family has no
 	// SET command (the frontend).
 	int (*configure)(void* dev, const nl::SetRequest& req, nl::SetError* err);
+};
+
+// The device list's lock (nl_services.c: a mutex, process context only), for a scope.
+class ListLock {
+public:
+	ListLock() { xbnl_lock(); }
+	~ListLock() { xbnl_unlock(); }
+	ListLock(const ListLock&) = delete;
+	ListLock& operator=(const ListLock&) = delete;
 };
 
 // ---- provided ----

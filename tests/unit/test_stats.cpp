@@ -46,3 +46,14 @@ TEST(Stats, DeviceSumsRings)
 	EXPECT_EQ(d.latency[static_cast<unsigned>(xb::StatOp::read)].bucket[0], 1u);
 	EXPECT_EQ(d.latency[static_cast<unsigned>(xb::StatOp::read)].bucket[8], 1u);   // 300 us
 }
+
+// one mapping of blkif operations to statistics classes for both drivers
+TEST(Stats, StatOfOp)
+{
+	EXPECT_EQ(xb::stat_of_op(BLKIF_OP_READ), xb::StatOp::read);
+	EXPECT_EQ(xb::stat_of_op(BLKIF_OP_WRITE), xb::StatOp::write);
+	EXPECT_EQ(xb::stat_of_op(BLKIF_OP_FLUSH_DISKCACHE), xb::StatOp::flush);
+	EXPECT_EQ(xb::stat_of_op(BLKIF_OP_WRITE_BARRIER), xb::StatOp::barrier);
+	EXPECT_EQ(xb::stat_of_op(BLKIF_OP_DISCARD), xb::StatOp::discard);
+	static_assert(xb::stat_of_op(BLKIF_OP_READ) == xb::StatOp::read, "usable at compile time");
+}
