@@ -206,7 +206,10 @@ private:
 
 class Device {
 public:
-	explicit Device(xbg_dev* gd) : gd_(gd) {}
+	explicit Device(xbg_dev* gd) : gd_(gd)
+	{
+		__builtin_snprintf(name_, sizeof(name_), "vbd-%u-%u", xbg_domid(gd), xbg_handle(gd));
+	}
 	~Device() { disconnect(); close(); }
 
 	// back_xenbus.cpp (xenwatch thread)
@@ -254,9 +257,11 @@ public:
 			kick(i);
 	}
 	xbg_dev* gd() const { return gd_; }
+	// "vbd-DOMID-HANDLE", as xenbus names the device: every log line and the
+	// netlink report name it so
+	const char* name() const { return name_; }
 
 	// generic netlink (back_stats.cpp)
-	void nl_name(char* buf, size_t len) const;
 	void nl_snapshot(nl::Snapshot* out);
 	void nl_reset_stats();
 	int nl_configure(const nl::SetRequest& req, nl::SetError* err);
@@ -278,6 +283,7 @@ private:
 	void sum_stats(DeviceStats* s);
 
 	xbg_dev* gd_;
+	char name_[nl::name_len];
 	BackendConfig cfg_;
 	bool opened_ = false;
 	bool sysfs_ = false;

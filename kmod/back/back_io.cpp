@@ -89,8 +89,8 @@ Ring::Step Ring::start_io(const Request& req, Pending* p, unsigned int bio_flags
 {
 	for (u32 i = 0; i < n; i++) {
 		segs_[i].gref = seg[i].gref;
-		segs_[i].offset = static_cast<unsigned short>(seg[i].first_sect * 512u);
-		segs_[i].len = static_cast<unsigned short>((seg[i].last_sect - seg[i].first_sect + 1u) * 512u);
+		segs_[i].offset = static_cast<unsigned short>(segment_offset(seg[i]));
+		segs_[i].len = static_cast<unsigned short>(segment_bytes(seg[i]));
 		segs_[i].slot = -1;
 	}
 	int err = persistent_ && n ? map_persistent(p, n) : 0;
@@ -138,8 +138,8 @@ Ring::Step Ring::dispatch(const Request& req)
 	if (why != Reject::none) {
 		stats.bad_requests++;
 		if (may_log(&logged_rejects_)) {
-			xb_rt_log(XB_LOG_INFO, "vbd-%u-%u ring %u: request op %u rejected: %s",
-				  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_, req.op,
+			xb_rt_log(XB_LOG_INFO, "%s ring %u: request op %u rejected: %s",
+				  dev_->name(), index_, req.op,
 				  reject_name(why));
 			dev_->nl_event(XENBLK_EV_BAD_REQUEST, reject_name(why), true);
 		}
@@ -289,8 +289,8 @@ Ring::Step Ring::dispatch_indirect(const Request& req, Pending* p, const DeviceL
 	if (r != Reject::none) {
 		stats.bad_requests++;
 		if (may_log(&logged_rejects_)) {
-			xb_rt_log(XB_LOG_INFO, "vbd-%u-%u ring %u: indirect request rejected: %s",
-				  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_,
+			xb_rt_log(XB_LOG_INFO, "%s ring %u: indirect request rejected: %s",
+				  dev_->name(), index_,
 				  reject_name(r));
 			dev_->nl_event(XENBLK_EV_BAD_REQUEST, reject_name(r), true);
 		}
@@ -390,8 +390,8 @@ void Ring::complete(Pending* p, int err)
 	} else if (err) {
 		status = BLKIF_RSP_ERROR;
 		if (may_log(&logged_errors_))
-			xb_rt_log(XB_LOG_WARNING, "vbd-%u-%u ring %u: op %u failed: %d",
-				  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_, op, err);
+			xb_rt_log(XB_LOG_WARNING, "%s ring %u: op %u failed: %d",
+				  dev_->name(), index_, op, err);
 	}
 	stats.complete(stat, sectors, status, xbg_now_ns() - start_ns);
 	respond(id, op, status);
@@ -481,8 +481,8 @@ int Ring::work(bool stopping, bool event)
 		xbg_ring_unplug(glue);
 		if (ring_.stopped() && !stop_logged_) {
 			stop_logged_ = true;
-			xb_rt_log(XB_LOG_ERR, "vbd-%u-%u ring %u: the frontend overran the ring (bogus req_prod); ring stopped",
-				  xbg_domid(dev_->gd()), xbg_handle(dev_->gd()), index_);
+			xb_rt_log(XB_LOG_ERR, "%s ring %u: the frontend overran the ring (bogus req_prod); ring stopped",
+				  dev_->name(), index_);
 			dev_->nl_event(XENBLK_EV_RING_ERROR, "the frontend overran the ring; ring stopped", true);
 		}
 	}

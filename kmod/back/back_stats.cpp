@@ -110,23 +110,16 @@ int Device::mode(char* buf, unsigned int len)
 
 // ---- generic netlink --------------------------------------------------------------------
 
-void Device::nl_name(char* buf, size_t len) const
-{
-	__builtin_snprintf(buf, len, "vbd-%u-%u", xbg_domid(gd_), xbg_handle(gd_));
-}
-
 void Device::nl_event(u32 type, const char* detail, bool atomic) const
 {
-	char name[nl::name_len];
-	nl_name(name, sizeof(name));
-	nlk::event(type, name, xbg_domid(gd_), xbg_handle(gd_), detail, atomic);
+	nlk::event(type, name_, xbg_domid(gd_), xbg_handle(gd_), detail, atomic);
 }
 
 void Device::nl_snapshot(nl::Snapshot* out)
 {
 	const BackendConfig cfg = effective_config();
 
-	nl_name(out->name, sizeof(out->name));
+	__builtin_memcpy(out->name, name_, sizeof(out->name));
 	out->domid = xbg_domid(gd_);
 	out->devid = xbg_handle(gd_);
 	out->state = static_cast<u32>(xbg_our_state(gd_));
@@ -179,11 +172,8 @@ int Device::nl_configure(const nl::SetRequest& req, nl::SetError* err)
 	if (!rc && (req.has[XENBLK_C_MAX_QUEUES] || req.has[XENBLK_C_MAX_RING_ORDER] ||
 		    req.has[XENBLK_C_PERSISTENT]))
 		republish_transport();
-	if (!rc) {
-		char name[nl::name_len];
-		nl_name(name, sizeof(name));
-		xb_rt_log(XB_LOG_INFO, "%s: settings changed through netlink; they apply at the next connect", name);
-	}
+	if (!rc)
+		xb_rt_log(XB_LOG_INFO, "%s: settings changed through netlink; they apply at the next connect", name_);
 	return rc;
 }
 
@@ -194,7 +184,7 @@ namespace xb::back {
 namespace {
 bool nl_dev_name(void* dev, char* buf, size_t len)
 {
-	static_cast<Device*>(dev)->nl_name(buf, len);
+	__builtin_snprintf(buf, len, "%s", static_cast<Device*>(dev)->name());
 	return true;
 }
 bool nl_dev_snapshot(void* dev, nl::Snapshot* out)

@@ -149,8 +149,8 @@ void Device::republish_transport()
 	OurKeys sink(gd_);
 	const int err = backend_publish_transport(cfg, sink);
 	if (err)
-		xb_rt_log(XB_LOG_WARNING, "vbd-%u-%u: writing the transport features again failed: %d",
-			  xbg_domid(gd_), xbg_handle(gd_), err);
+		xb_rt_log(XB_LOG_WARNING, "%s: writing the transport features again failed: %d",
+			  name_, err);
 }
 
 void Device::hotplug_changed()
@@ -167,8 +167,8 @@ void Device::hotplug_changed()
 	}
 	if (opened_) {
 		if (major != major_ || minor != minor_)
-			xb_rt_log(XB_LOG_WARNING, "vbd-%u-%u: physical-device changed to %x:%x; ignored",
-				  xbg_domid(gd_), xbg_handle(gd_), major, minor);
+			xb_rt_log(XB_LOG_WARNING, "%s: physical-device changed to %x:%x; ignored",
+				  name_, major, minor);
 		return;
 	}
 	if (!ours.read("mode", modebuf, sizeof(modebuf))) {
@@ -346,8 +346,8 @@ void Device::connect()
 	}
 	for (u32 q = 0; q < nr_rings_; q++)
 		xbg_ring_start(rings_[q]->glue);
-	xb_rt_log(XB_LOG_INFO, "vbd-%u-%u: connected, %u ring(s) of %u page(s), %s, flush %d barrier %d discard %d persistent %d",
-		  xbg_domid(gd_), xbg_handle(gd_), nr_rings_, 1u << ci.ring_order,
+	xb_rt_log(XB_LOG_INFO, "%s: connected, %u ring(s) of %u page(s), %s, flush %d barrier %d discard %d persistent %d",
+		  name_, nr_rings_, 1u << ci.ring_order,
 		  protocol_name(ci.abi), limits_.flush, limits_.barrier, limits_.discard, ci.persistent);
 	xbg_switch_state(gd_, XBG_STATE_CONNECTED);
 	nl_event(XENBLK_EV_CONNECTED, limits_.flush ? "flush" : limits_.barrier ? "barrier" : "no flush");
@@ -408,8 +408,8 @@ void Device::check_resize()
 		return;
 	__atomic_store_n(&limits_.sectors, now, __ATOMIC_RELAXED);
 	const int err = announce_size(now);
-	xb_rt_log(err ? XB_LOG_WARNING : XB_LOG_INFO, "vbd-%u-%u: the device was resized: %llu -> %llu sectors%s",
-		  xbg_domid(gd_), xbg_handle(gd_), static_cast<unsigned long long>(was),
+	xb_rt_log(err ? XB_LOG_WARNING : XB_LOG_INFO, "%s: the device was resized: %llu -> %llu sectors%s",
+		  name_, static_cast<unsigned long long>(was),
 		  static_cast<unsigned long long>(now), err ? " (publishing the new size failed)" : "");
 }
 
@@ -426,8 +426,8 @@ void Device::withdraw(u8 op)
 	}
 	if (__atomic_exchange_n(flag, true, __ATOMIC_RELAXED))
 		return;
-	xb_rt_log(XB_LOG_WARNING, "vbd-%u-%u: the device does not support %s; no longer offered",
-		  xbg_domid(gd_), xbg_handle(gd_), key);
+	xb_rt_log(XB_LOG_WARNING, "%s: the device does not support %s; no longer offered",
+		  name_, key);
 	xbg_write(gd_, key, "0");
 	nl_event(XENBLK_EV_FEATURE_DOWNGRADED, key, true);
 }

@@ -19,6 +19,12 @@ struct Segment {
 	u8 last_sect;
 };
 
+// Where a segment lies in its page, in bytes (first_sect..last_sect count
+// blkif's 512-byte sectors, whatever the disk's sector size).  Only for a
+// segment that passed validation (first_sect <= last_sect < 8).
+constexpr u32 segment_offset(const Segment& s) { return s.first_sect * BLKIF_SECTOR_SIZE; }
+constexpr u32 segment_bytes(const Segment& s) { return (s.last_sect - s.first_sect + 1u) * BLKIF_SECTOR_SIZE; }
+
 // Which union member of the wire request an operation uses.
 enum class ReqKind : u8 {
 	rw,         // READ, WRITE, WRITE_BARRIER, FLUSH_DISKCACHE
