@@ -24,6 +24,7 @@
 #include "nl_api.h"
 #include "nl_kernel.hpp"
 #include "grant_pool.hpp"
+#include "front_policy.hpp"
 
 namespace xb::fe {
 
@@ -34,6 +35,7 @@ using kstd::span;
 
 inline constexpr u32 no_shadow = ~u32{0};
 inline constexpr u8 no_op = 0xff;
+inline constexpr u32 no_gref = ~u32{0};   // a grant already ended
 inline constexpr u32 max_block_segments = 256;   // per block request, with indirect
 inline constexpr unsigned purge_interval_ms = 10000;   // looking for pool pages the backend unmapped
 static_assert(max_block_segments <= blkif_max_indirect_segs);
@@ -120,7 +122,6 @@ struct Pdu {
 	int err;           // 0 or negative errno to complete with
 	u8 failed_op;      // flush or barrier operation the backend refused
 	bool reissue;      // plan again in the new flush mode
-	bool held;         // a page is still mapped by the backend: never complete
 	bool saved;        // on the resume list (once, however many ring slots it had)
 };
 
@@ -134,14 +135,16 @@ struct PoolUse {
 
 // One blkif request in flight, by ring id.
 struct Shadow {
-	Pdu* pdu;                  // nullptr: free
+	Pdu* pdu;                  // nullptr: free.  One answered while the backend still
+				   // maps a page of the guest keeps its slot (not in flight_)
+				   // until released (front_release.cpp)
 	u32 next_free;
 	u16 nr_grants;
 	u8 nr_indirect;
 	u64 sectors;
 	u64 start_ns;
 	u32 grefs_inline[BLKIF_MAX_SEGMENTS_PER_REQUEST];
-	u32* grefs;                // grefs_inline or an allocated array
+	u32* grefs;                // grefs_inline or an allocated array; no_gref: ended
 	void* indirect_page[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
 	u32 indirect_gref[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
 	// persistent grants: the pool pages used (nr_grants of them, and nr_indirect)
@@ -167,9 +170,9 @@ public:
 	void stop_events();   // unbinds the event channel: no interrupt after this
 	void teardown();
 	// at connect: persistent grants or not, for requests of at most max_segments
-	void start(bool persistent, u32 max_segments);
+	void start(GrantMode mode, u32 max_segments);
 	void purge();      // frees pool pages the backend no longer maps
-	void pool_into(PoolStats* st, u32* pages, u32* free_pages);
+	void pool_into(PoolStats* st, u32* pages, u32* free_pages, u64* direct_grants);
 	FrontQueue front_queue() const { return {span<const u32>(grefs_, nr_pages_), port_}; }
 
 	// queue_rq and re-issue: plan, grant and put one block request on the ring
@@ -180,6 +183,14 @@ public:
 	void stats_into(DeviceStats* out);
 	void count_fallback();
 	void fail_all();   // the device is broken: fail every request in flight
+	// front_release.cpp: the backend does not answer.  abandon: no new
+	// request goes on this ring; fail every request whose pages the backend
+	// cannot reach (give_up: all of them, the grant table ends what is left
+	// when the backend unmaps); true while some are left
+	// *failed counts the blkif requests failed
+	bool abandon(bool give_up, u32* failed = nullptr);
+	// blk-mq timeout of p: true if it was failed (completed), false: wait again
+	bool timeout(Pdu* p);
 	// resume: unbind, forget the old ring and its grants, put each block
 	// request that was in flight on *saved (once); the object stays, so
 	// that blk-mq's hctx keeps pointing at it, and setup() runs again
@@ -196,6 +207,10 @@ private:
 	bool end_grants(Shadow& s);
 	void complete_shadow(u32 id, s16 status, Pdu** done);
 	void fail_all_locked(Pdu** done);
+	// front_release.cpp
+	void defer_grants(Shadow& s);
+	bool fail_shadow(u32 id, bool give_up, Pdu** done);
+	void end_all(Pdu* done);
 	bool bad_response(const char* fmt, unsigned long long a, unsigned b, unsigned c, const char* why);
 	// front_pool.cpp
 	PoolPage* pool_get();
@@ -226,7 +241,9 @@ private:
 	unique_ptr<WireRequest[]> wreqs_;
 	bool push_pending_ = false;
 	RingStats stats_ = {};
-	bool persistent_ = false;
+	u64 direct_grants_ = 0;   // pages of block requests granted to the backend
+	GrantMode mode_ = GrantMode::direct;
+	bool dead_ = false;       // abandoned: nothing new goes on it, late answers are ignored
 	FrontGrantPool pool_;
 };
 
@@ -270,6 +287,8 @@ public:
 	// read on the I/O path without a lock
 	bool broken() const { return kstd::read_once(broken_); }
 	bool closing() const { return kstd::read_once(closing_); }
+	bool resuming() const { return kstd::read_once(resuming_); }
+	int backend_state() const { return kstd::read_once(backend_state_); }
 	xb_fe_dev* gd() const { return gd_; }
 	u16 handle() const { return static_cast<u16>(vdevice_); }
 	const char* name() const { return name_; }
@@ -291,6 +310,7 @@ private:
 	int connect();
 	void free_rings();
 	u32 max_segments() const;   // per block request, for the queue and the pools
+	GrantMode decide_grant_mode();   // at connect: persistent, bounce or direct
 	// netlink readers walk the rings only while they are up (list lock held)
 	void set_rings_up(bool up)
 	{
@@ -300,6 +320,8 @@ private:
 	// front_recovery.cpp
 	int resume_connect(const KeySource& backend);
 	void fail_saved();
+	// front_release.cpp: before the disk is deleted, nothing may stay in flight
+	void fail_in_flight();
 	bool hold_for_resume(Pdu* p);
 	void reissue(Pdu* p);
 	// front_stats.cpp
@@ -314,6 +336,8 @@ private:
 	FrontendLimits lim_;
 	bool use_flush_cache_ = true;
 	bool use_barrier_ = true;
+	GrantMode mode_ = GrantMode::direct;
+	int backend_state_ = XB_FE_UNKNOWN;   // as last seen by backend_changed
 	unique_ptr<unique_ptr<Ring>[]> rings_;
 	u32 nr_rings_ = 0;
 	Disk disk_ = Disk::none;   // read by kick() in interrupts
@@ -335,6 +359,8 @@ private:
 	bool logged_nomode_ = false;
 	bool logged_broken_ = false;
 	bool logged_leak_ = false;
+	bool logged_defer_ = false;
+	bool logged_timeout_ = false;
 	bool logged_plan_ = false;
 	DeviceStats nl_base_ = {};   // statistics at the last netlink reset
 	friend class Ring;

@@ -107,6 +107,15 @@ extern "C" int xb_fe_queue_rq(void* ring, struct xb_fe_hctx* hctx, struct xb_fe_
 	return s == Submit::busy ? XB_FE_BUSY : XB_FE_RESOURCE;
 }
 
+extern "C" int xb_fe_timeout(void* pdu)
+{
+	Pdu* p = static_cast<Pdu*>(pdu);
+
+	if (!p->ring)
+		return XB_FE_EH_RESET;
+	return p->ring->timeout(p) ? XB_FE_EH_DONE : XB_FE_EH_RESET;
+}
+
 extern "C" void xb_fe_commit_rqs(void* ring)
 {
 	static_cast<Ring*>(ring)->push_and_notify();

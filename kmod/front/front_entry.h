@@ -45,6 +45,12 @@ void xb_fe_purge(void *dev);                        /* the purge timer */
 void *xb_fe_ring_ctx(void *dev, unsigned int queue);
 void xb_fe_pdu_init(void *pdu);
 int xb_fe_queue_rq(void *ring, struct xb_fe_hctx *hctx, struct xb_fe_rq *rq, void *pdu, int last);
+/* a started request timed out (process context): what blk-mq is told */
+enum {
+	XB_FE_EH_RESET = 0,    /* still ours: wait again */
+	XB_FE_EH_DONE = 1,     /* failed and completed */
+};
+int xb_fe_timeout(void *pdu);
 void xb_fe_commit_rqs(void *ring);
 
 /* the event channel handler (hard irq) */

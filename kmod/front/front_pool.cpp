@@ -7,12 +7,12 @@
 
 namespace xb::fe {
 
-void Ring::start(bool persistent, u32 max_segments)
+void Ring::start(GrantMode mode, u32 max_segments)
 {
 	Guard g(lock_.get());
 	// a new connection has new rings: nothing is in flight and the pool is empty
-	persistent_ = persistent;
-	pool_.init(persistent ? persistent_pool_bound(ring_.size(), max_segments) : 0);
+	mode_ = mode;
+	pool_.init(pooled(mode) ? persistent_pool_bound(ring_.size(), max_segments) : 0);
 }
 
 // A pool page for one request: the one returned last, else a new one
@@ -49,8 +49,13 @@ PoolPage* Ring::pool_get()
 
 // After a response: a page the backend still maps was made persistent by it
 // and is kept; for any other the attempt ended the grant, and the page goes.
+// Bounce mode keeps every page, still granted (core/front_policy.hpp).
 void Ring::pool_after_response(PoolPage* pg)
 {
+	if (!probe_after_response(mode_)) {
+		pool_.give_back(pg, false);
+		return;
+	}
 	const bool ended = xb_fe_glue_end_grant(pg->gref) == 1;
 
 	switch (completion_fate(true, ended)) {
@@ -142,25 +147,26 @@ void Ring::purge()
 	PoolPage* gone;
 	{
 		Guard g(lock_.get());
-		if (!persistent_)
+		if (!pooled(mode_))
 			return;
 		gone = pool_.remove_free_if([](PoolPage* pg) { return xb_fe_glue_end_grant(pg->gref) == 1; });
 	}
 	pool_free_chain(gone, false);   // their grants ended
 }
 
-void Ring::pool_into(PoolStats* st, u32* pages, u32* free_pages)
+void Ring::pool_into(PoolStats* st, u32* pages, u32* free_pages, u64* direct_grants)
 {
 	Guard g(lock_.get());
 	st->add(pool_.stats());
 	*pages += pool_.total();
 	*free_pages += pool_.nr_free();
+	*direct_grants += direct_grants_;
 }
 
 // The purge timer: pool pages the backend stopped mapping are freed.
 void Device::purge()
 {
-	if (!cfg_.persistent || !has_disk())
+	if (!pooled(mode_) || !has_disk())
 		return;
 	for (u32 i = 0; i < nr_rings_; i++)
 		if (rings_[i])

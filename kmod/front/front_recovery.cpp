@@ -110,11 +110,13 @@ int Device::resume_connect(const KeySource& backend)
 	}
 	kstd::write_once(broken_, false);
 	kstd::write_once(closing_, false);
-	// persistent grants as the new backend offers them (the pools are empty)
+	// persistent grants as the new backend offers them (the pools are empty),
+	// bounce as the new host trusts it
 	const u32 segs = max_segments();
+	mode_ = decide_grant_mode();
 	for (u32 q = 0; q < nr_rings_; q++)
-		rings_[q]->start(cfg_.persistent, segs);
-	if (cfg_.persistent)
+		rings_[q]->start(mode_, segs);
+	if (pooled(mode_))
 		xb_fe_glue_schedule_purge(gd_, purge_interval_ms);
 	set_rings_up(true);
 	err = xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
@@ -130,8 +132,6 @@ int Device::resume_connect(const KeySource& backend)
 	while (list) {
 		Pdu* p = list;
 		list = p->next;
-		if (p->held)
-			continue;   // a page the old backend may still own: never again
 		xb_fe_glue_rq_requeue(p->rq);
 		n++;
 	}
@@ -168,8 +168,7 @@ void Device::fail_saved()
 	while (list) {
 		Pdu* p = list;
 		list = p->next;
-		if (!p->held)
-			xb_fe_glue_rq_end(p->rq, to_int(Errno::io));
+		xb_fe_glue_rq_end(p->rq, to_int(Errno::io));
 	}
 }
 

@@ -36,6 +36,7 @@ int Ring::setup(u32 ring_order, Abi abi, u32 max_pieces)
 	}
 	free_head_ = 0;
 	nr_free_ = ring_.size();
+	dead_ = false;
 	return xb_fe_glue_evtchn_bind(dev_->gd(), this, &port_, &irq_);
 }
 
@@ -50,20 +51,12 @@ void Ring::stop_events()
 void Ring::teardown()
 {
 	stop_events();   // first: no interrupt runs after this
-	if (shadow_) {
-		Pdu* done = nullptr;
-		fail_all_locked(&done);   // nothing else runs: the disk is gone
-		for (Pdu* p = done; p;) {
-			Pdu* n = p->next;
-			if (!p->held)
-				xb_fe_glue_rq_end(p->rq, p->err);
-			p = n;
-		}
-	}
+	if (shadow_)
+		abandon(true);   // nothing else runs: the disk is gone
 	// every pool page is free now; one the backend still maps is freed by
 	// the grant table once it is unmapped, never before
 	pool_free_chain(pool_.drain_free(), true);
-	persistent_ = false;
+	mode_ = GrantMode::direct;
 	if (nr_pages_)
 		xb_fe_glue_ring_teardown(&shared_, nr_pages_, grefs_);
 	nr_pages_ = 0;
@@ -86,7 +79,7 @@ void Ring::suspend(Pdu** saved)
 				give_back_pool_pages(s);   // the whole pool goes below
 			} else if (!end_grants(s)) {
 				// the restored domain's grant table is new: these end at once
-				p->held = true;
+				defer_grants(s);
 			}
 			if (!p->saved) {
 				p->saved = true;
@@ -99,7 +92,7 @@ void Ring::suspend(Pdu** saved)
 		push_pending_ = false;
 		// the new backend may not offer persistent grants: start() decides
 		pool = pool_.drain_free();
-		persistent_ = false;
+		mode_ = GrantMode::direct;
 	}
 	pool_free_chain(pool, true);   // new grant table: each ends at once
 	if (nr_pages_)
@@ -132,30 +125,30 @@ void Ring::release_shadow(u32 id)
 	nr_free_++;
 }
 
-// false if the backend still maps one of the pages: the block request then
-// must never complete (its pages would go back to their owner while the
-// backend can still write them), and the device is broken.
+// Ends the grants of a request's own pages and of its indirect pages; true
+// when none is left.  An indirect page is ours: its grant ends now or, if the
+// backend still maps it, the grant table frees it once unmapped.  A page of
+// the guest the backend still maps keeps its grant (the ended ones become
+// no_gref): its block request must not complete, or the page would go back to
+// its owner while the backend can still write it (front_release.cpp).
 bool Ring::end_grants(Shadow& s)
 {
-	bool leaked = false;
+	bool left = false;
 
-	for (u32 i = 0; i < s.nr_grants; i++)
-		if (!xb_fe_glue_end_grant(s.grefs[i]))
-			leaked = true;
-	for (u32 i = 0; i < s.nr_indirect; i++) {
-		if (xb_fe_glue_end_grant(s.indirect_gref[i]))
-			xb_fe_glue_page_free(s.indirect_page[i]);
+	for (u32 i = 0; i < s.nr_grants; i++) {
+		if (s.grefs[i] == no_gref)
+			continue;
+		if (xb_fe_glue_end_grant(s.grefs[i]))
+			s.grefs[i] = no_gref;
 		else
-			leaked = true;   // still mapped: the page must never be reused
+			left = true;
 	}
-	s.nr_grants = 0;
+	for (u32 i = 0; i < s.nr_indirect; i++)
+		xb_fe_glue_end_grant_free(s.indirect_gref[i], s.indirect_page[i]);
 	s.nr_indirect = 0;
-	if (leaked) {
-		dev_->log_once(&dev_->logged_leak_,
-			       "the backend kept a page mapped after answering: holding its request, device broken");
-		dev_->set_broken();
-	}
-	return !leaked;
+	if (!left)
+		s.nr_grants = 0;
+	return !left;
 }
 
 void Ring::push_locked()
@@ -192,13 +185,23 @@ void Ring::complete_shadow(u32 id, s16 status, Pdu** done)
 	Pdu* p = s.pdu;
 	const u8 op = flight_[id].inner_op;
 
-	if (s.uses)
-		release_pool_pages(s, op == BLKIF_OP_READ && status == BLKIF_RSP_OKAY);
-	else if (!end_grants(s))
-		p->held = true;
 	stats_.complete(stat_of_op(op), s.sectors, status, xb_fe_glue_now_ns() - s.start_ns);
 	if (stats_.in_flight)
 		stats_.in_flight--;
+	if (s.uses) {
+		release_pool_pages(s, op == BLKIF_OP_READ && status == BLKIF_RSP_OKAY);
+	} else if (!end_grants(s)) {
+		// answered, yet a page of the guest is still mapped: the request
+		// fails, but only once the backend unmaps or we give up waiting
+		// (a timeout, the disk's removal: front_release.cpp)
+		dev_->log_once(&dev_->logged_leak_,
+			       "the backend kept a page mapped after answering: holding its request, device broken");
+		dev_->set_broken();
+		flight_[id] = {};   // a second answer is a bad one
+		p->err = to_int(Errno::io);
+		p->reissue = false;
+		return;
+	}
 	switch (response_action(flight_[id], status)) {
 	case ResponseAction::ok:
 		break;
@@ -221,16 +224,13 @@ void Ring::complete_shadow(u32 id, s16 status, Pdu** done)
 	}
 }
 
+// The device is broken: every request fails, except one whose pages of the
+// guest the backend still maps (held until it unmaps, a timeout or removal).
 void Ring::fail_all_locked(Pdu** done)
 {
-	for (u32 id = 0; id < ring_.size(); id++) {
-		if (!shadow_[id].pdu)
-			continue;
-		Pdu* p = shadow_[id].pdu;
-		p->err = to_int(Errno::io);
-		p->reissue = false;
-		complete_shadow(id, BLKIF_RSP_ERROR, done);
-	}
+	for (u32 id = 0; id < ring_.size(); id++)
+		if (shadow_[id].pdu)
+			fail_shadow(id, false, done);
 	push_pending_ = false;
 }
 
@@ -242,12 +242,7 @@ void Ring::fail_all()
 		if (shadow_)
 			fail_all_locked(&done);
 	}
-	while (done) {
-		Pdu* p = done;
-		done = p->next;
-		if (!p->held)
-			xb_fe_glue_rq_end(p->rq, p->err);
-	}
+	end_all(done);
 }
 
 void Ring::interrupt()
@@ -269,6 +264,8 @@ void Ring::interrupt()
 				Response r;
 				decode_response(abi_, slot, &r);
 				const BadResponse bad = check_response(r, span<const InFlight>(flight_.get(), ring_.size()));
+				if (bad == BadResponse::not_in_flight && dead_)
+					continue;   // a late answer to a request we failed already
 				if (bad != BadResponse::none) {
 					bad_response("%s: ring %u: bad response (id %llu, op %u, status %u): %s",
 						     r.id, r.op, static_cast<u16>(r.status), bad_response_name(bad));
@@ -295,8 +292,6 @@ void Ring::interrupt()
 	while (done) {
 		Pdu* p = done;
 		done = p->next;
-		if (p->held)
-			continue;
 		if (p->reissue && !p->err) {
 			p->next = reissue;
 			reissue = p;

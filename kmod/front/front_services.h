@@ -78,6 +78,7 @@ struct xb_fe_params {
 	unsigned int use_flush_cache;     /* 0: ignore feature-flush-cache */
 	unsigned int use_barrier;         /* 0: ignore feature-barrier */
 	unsigned int persistent;          /* 1: announce feature-persistent */
+	unsigned int trusted;             /* 0: bounce through granted pool pages */
 };
 
 /* ---- the module (glue_xen.c) ---- */
@@ -121,6 +122,9 @@ int xb_fe_glue_end_grant(unsigned int ref);
 /* End a grant and free its page (allocated by xb_fe_glue_page_alloc_nowait):
  * at once, or later by the grant table once the backend has unmapped it. */
 void xb_fe_glue_end_grant_free(unsigned int ref, void *page);
+/* End a grant of a page we do not own, at once or once the backend has
+ * unmapped it; the grant table holds a reference to the page until then. */
+void xb_fe_glue_end_grant_deferred(unsigned int ref);
 
 /* copies between a pool page and guest memory: bytes [off, off + len) of the
  * frame pfn and of the pool page; off + len <= 4096; no sleeping */

@@ -13,13 +13,14 @@ int Device::show_stats(char* buf, unsigned len)
 	DeviceStats st = {};
 	PoolStats ps = {};
 	u32 pool_pages = 0, pool_free = 0;
+	u64 direct_grants = 0;
 	const char* const names[stat_ops] = {"read", "write", "flush", "barrier", "discard"};
 	int n = 0;
 
 	for (u32 i = 0; i < nr_rings_; i++) {
 		if (rings_[i]) {
 			rings_[i]->stats_into(&st);
-			rings_[i]->pool_into(&ps, &pool_pages, &pool_free);
+			rings_[i]->pool_into(&ps, &pool_pages, &pool_free, &direct_grants);
 		}
 	}
 	auto put = [&](const char* fmt, auto... args) {
@@ -39,6 +40,7 @@ int Device::show_stats(char* buf, unsigned len)
 	    "pool_kept %llu\npool_dropped %llu\npool_purged %llu\n",
 	    cfg_.persistent ? 1u : 0u, pool_pages, pool_free, ps.hits, ps.created, ps.kept,
 	    ps.dropped, ps.purged);
+	put("bounce %u\ndirect_grants %llu\n", mode_ == GrantMode::bounce ? 1u : 0u, direct_grants);
 	return kstd::min<int>(n, static_cast<int>(len) - 1);
 }
 

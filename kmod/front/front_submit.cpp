@@ -74,7 +74,7 @@ Submit Ring::submit_locked(Pdu* p, int* err)
 	int rc;
 
 	*err = 0;
-	if (dev_->broken() || !nr_pages_) {
+	if (dev_->broken() || !nr_pages_ || dead_) {
 		*err = to_int(Errno::io);
 		return Submit::done;
 	}
@@ -150,7 +150,8 @@ Submit Ring::submit_locked(Pdu* p, int* err)
 			if (!s.grefs)
 				goto rollback;
 		}
-		if (persistent_) {
+		if (pooled(mode_)) {
+			// persistent grants or bounce: only pool pages reach the backend
 			if (!grant_pieces_persistent(s, w, to_backend))
 				goto rollback;
 		} else {
@@ -160,13 +161,14 @@ Submit Ring::submit_locked(Pdu* p, int* err)
 				if (ref < 0)
 					goto rollback;
 				s.grefs[s.nr_grants++] = static_cast<u32>(ref);
+				direct_grants_++;
 			}
 		}
 		for (u32 k = 0; k < w.nr_indirect_pages; k++) {
 			unsigned long long pfn = 0;
 			PoolPage* ipg = nullptr;
 			void* page;
-			if (persistent_) {
+			if (pooled(mode_)) {
 				ipg = pool_get();
 				page = ipg ? ipg->page : nullptr;
 			} else {

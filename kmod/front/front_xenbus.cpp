@@ -47,6 +47,22 @@ int Device::probe()
 	return 0;
 }
 
+// At connect: how the data reaches the backend.  Pool pages only when
+// persistent grants were negotiated or the backend is not trusted (the module
+// parameter trusted, read now, and our own "trusted" key, which the toolstack
+// writes); otherwise each request grants its own pages.
+GrantMode Device::decide_grant_mode()
+{
+	XsSource self(gd_, false);
+	xb_fe_params prm;
+	char buf[16];
+
+	xb_fe_glue_params(&prm);
+	const bool have = self.read("trusted", buf, sizeof(buf));
+	const bool trusted = backend_trusted(prm.trusted != 0, have ? buf : nullptr);
+	return grant_mode(trusted, cfg_.persistent);
+}
+
 // Most segments of a block request: the negotiated indirect maximum, or direct.
 u32 Device::max_segments() const
 {
@@ -158,8 +174,9 @@ int Device::connect()
 	kstd::write_once(closing_, false);
 
 	const u32 segs = max_segments();
+	mode_ = decide_grant_mode();
 	for (u32 q = 0; q < nr_rings_; q++)
-		rings_[q]->start(cfg_.persistent, segs);
+		rings_[q]->start(mode_, segs);
 	// the queue limits (sysfs queue/), from the protocol
 	p.sectors = cfg_.sectors;
 	p.name = name_;
@@ -191,15 +208,16 @@ int Device::connect()
 		xb_fe_glue_fatal(gd_, err, "creating the disk");
 		return err;
 	}
-	if (cfg_.persistent)
+	if (pooled(mode_))
 		xb_fe_glue_schedule_purge(gd_, purge_interval_ms);
 	xb_rt_log(XB_LOG_INFO,
-		  "%s: %llu sectors of %u bytes, flush mode %s (write cache %s, fua %s), %s segments %u, discard %s, persistent grants %s",
+		  "%s: %llu sectors of %u bytes, flush mode %s (write cache %s, fua %s), %s segments %u, discard %s, persistent grants %s%s",
 		  name_, static_cast<unsigned long long>(cfg_.sectors), cfg_.sector_size, flush_mode_name(cfg_.flush),
 		  cfg_.write_cache ? "on" : "off", cfg_.fua ? "on" : "off",
 		  segs > blkif_max_direct_segs ? "indirect" : "direct", segs,
 		  cfg_.discard ? (cfg_.discard_secure ? "on (secure)" : "on") : "off",
-		  cfg_.persistent ? "on" : "off");
+		  cfg_.persistent ? "on" : "off",
+		  mode_ == GrantMode::bounce ? ", bounce (untrusted backend)" : "");
 	err = xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
 	nl_event(XENBLK_EV_CONNECTED, flush_mode_name(cfg_.flush), false);
 	return err;
@@ -229,8 +247,10 @@ void Device::close()
 		if (has_disk())
 			xb_fe_glue_disk_unquiesce(gd_);
 	}
-	if (has_disk())
-		disk_del();      // in-flight I/O drains through the rings
+	if (has_disk()) {
+		fail_in_flight();   // nothing may wait for a backend that is gone
+		disk_del();         // waits for the requests: none is left on the rings
+	}
 	free_rings();            // no interrupt, no work after this
 	if (has_disk()) {
 		disk_put();
@@ -242,6 +262,7 @@ void Device::backend_changed(int state)
 {
 	const int ours = xb_fe_glue_state(gd_);
 
+	kstd::write_once(backend_state_, state);   // what a timeout sees
 	switch (state) {
 	case XB_FE_INITWAIT:
 		if (ours != XB_FE_INITIALISING)

@@ -56,8 +56,14 @@ static int xb_fe_mq_init_request(struct blk_mq_tag_set *set, struct request *rq,
 	return 0;
 }
 
+static enum blk_eh_timer_return xb_fe_mq_timeout(struct request *rq)
+{
+	return xb_fe_timeout(blk_mq_rq_to_pdu(rq)) == XB_FE_EH_DONE ? BLK_EH_DONE : BLK_EH_RESET_TIMER;
+}
+
 const struct blk_mq_ops xb_fe_mq_ops = {
 	.queue_rq = xb_fe_mq_queue_rq,
+	.timeout = xb_fe_mq_timeout,
 	.commit_rqs = xb_fe_mq_commit_rqs,
 	.init_hctx = xb_fe_mq_init_hctx,
 	.init_request = xb_fe_mq_init_request,

@@ -48,6 +48,9 @@ MODULE_PARM_DESC(use_barrier, "Use the backend's feature-barrier (default 1)");
 static bool feature_persistent = true;
 module_param(feature_persistent, bool, 0644);
 MODULE_PARM_DESC(feature_persistent, "Announce persistent grants (default 1; read when a disk connects)");
+static bool trusted = true;
+module_param(trusted, bool, 0644);
+MODULE_PARM_DESC(trusted, "Trust backends with the guest's pages (default 1; 0: copy all data through pages granted to them, also when a disk's xenstore key trusted is 0; read when a disk connects)");
 
 void xb_fe_glue_params(struct xb_fe_params *out)
 {
@@ -57,6 +60,7 @@ void xb_fe_glue_params(struct xb_fe_params *out)
 	out->max_ring_page_order = max_ring_page_order;
 	out->max_indirect_segments = max_indirect_segments;
 	out->persistent = feature_persistent;
+	out->trusted = trusted;
 }
 
 int xb_front_glue_on_xen(void)
@@ -239,6 +243,13 @@ void xb_fe_glue_end_grant_free(unsigned int ref, void *page)
 {
 	/* the grant table ends it now or once the backend unmapped it */
 	gnttab_end_foreign_access(ref, virt_to_page(page));
+	xb_rt_count_grants(-1);
+}
+
+void xb_fe_glue_end_grant_deferred(unsigned int ref)
+{
+	/* NULL: the grant table takes a reference to the page while it waits */
+	gnttab_end_foreign_access(ref, NULL);
 	xb_rt_count_grants(-1);
 }
 
