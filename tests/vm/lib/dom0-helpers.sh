@@ -86,6 +86,7 @@ CFG
 	  while [ ! -e "$XB_CONSOLE_DIR/guest-$_n.log" ] && [ "$(xb_now)" -lt $_d ]; do sleep 0.2; done
 	  exec tail -n +1 -f "$XB_CONSOLE_DIR/guest-$_n.log" ) 2>/dev/null |
 		while IFS= read -r _l; do printf '%s> %s\n' "$_n" "$_l"; done &
+	read -r _t0 _rest < /proc/uptime
 	xl create "/etc/xen/$_n.cfg" > "/tmp/xl-create-$_n.log" 2>&1 || {
 		echo "xb_domu_start: xl create $_n failed:"; cat "/tmp/xl-create-$_n.log"
 		tail -n 30 /var/log/xen/xl-"$_n".log /var/log/xen/xen-hotplug.log 2>/dev/null
@@ -93,6 +94,9 @@ CFG
 	}
 	xl domid "$_n" > "/run/xenblk-domid-$_n"
 	xb_now > "/run/xenblk-created-$_n"
+	# where a case's time goes (the console only, not TAP)
+	read -r _t1 _rest < /proc/uptime
+	echo "VM[${_t1}s]: xl create $_n took $(echo "$_t0 $_t1" | awk '{printf "%.2f", $2 - $1}') s"
 }
 
 # A guest that panicked or powered off prints nothing more: its console shows
