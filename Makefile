@@ -10,6 +10,8 @@
 #   make boottest   boot each kernel under QEMU and load both modules (no Xen)
 #   make test       setup + every test the project has
 #   make bench      benchmarks: ours vs stock vs native (not part of make test)
+#   make deb        Debian packages xenblk-dkms + xenblk-utils into build/deb/
+#   make dkms-install / dkms-remove   both modules through DKMS, every installed kernel
 #   make clean
 SHELL := /bin/bash
 TOP   := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
@@ -20,7 +22,8 @@ CORE_SRCS := $(wildcard $(TOP)/kmod/core/*.cpp)
 CORE_HDRS := $(wildcard $(TOP)/kmod/core/*.hpp $(TOP)/kmod/rt/*.hpp $(TOP)/include/uapi/xenblk/*.h)
 CORE_INCS := -I$(TOP)/kmod/rt -I$(TOP)/kmod/core -I$(TOP)/include/uapi
 
-.PHONY: all setup modules modules-one tools xbctl check fuzz boottest vmtest demo test bench clean
+.PHONY: all setup modules modules-one tools xbctl check fuzz boottest vmtest demo test bench clean \
+	deb dkms-install dkms-remove
 all: modules
 
 # ---------------------------------------------------------------- kernels
@@ -132,7 +135,7 @@ CTL_SRCS  := $(TOP)/ctl/xbctl.cpp $(TOP)/ctl/xbctl_core.cpp
 
 $(CTL_DIR)/xbctl: $(CTL_SRCS) $(CTL_HDRS) $(TOP)/include/uapi/xenblk/netlink.h
 	@mkdir -p $(@D)
-	g++ $(CTL_FLAGS) $(NL_CFLAGS) -o $@ $(CTL_SRCS) $(NL_LIBS)
+	g++ $(CTL_FLAGS) $(NL_CFLAGS) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $(CTL_SRCS) $(NL_LIBS)
 
 xbctl: $(CTL_DIR)/xbctl
 
@@ -203,6 +206,43 @@ bench: setup
 	@$(MAKE) --no-print-directory modules
 	@$(TOP)/tests/bench/run --rounds $(BENCH_ROUNDS) --runtime $(BENCH_RUNTIME) --kernel $(BENCH_KERNEL) \
 		--configs "$(BENCH_CONFIGS)" $(if $(BENCH_OUT),--out $(BENCH_OUT))
+
+# ---------------------------------------------------------------- packaging
+# Documentation/deployment.md.  The version is packaging/debian/changelog's.
+XB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' $(TOP)/packaging/debian/changelog 2>/dev/null)
+
+deb:
+	@$(TOP)/packaging/build-deb $(BUILD)/deb
+
+# The modules of this tree through DKMS: sources in $(DKMS_SOURCETREE)/xenblk-VERSION,
+# modules in /lib/modules/KVER/updates/dkms (depmod), for every kernel with
+# headers (DKMS skips kernels outside the supported series).  The modprobe.d
+# redirect of the stock driver names comes with the package only.
+# DKMS_OPTS adds dkms options (--dkmstree, --installtree, --no-depmod: scratch trees).
+DKMS_SOURCETREE ?= /usr/src
+DKMS_OPTS  ?=
+DKMS_KVERS ?= $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)))
+DKMS_SRC   := $(DKMS_SOURCETREE)/xenblk-$(XB_VERSION)
+DKMS_ARGS   = -m xenblk -v $(XB_VERSION) --sourcetree $(DKMS_SOURCETREE) $(DKMS_OPTS)
+
+dkms-install:
+	@if dpkg -s xenblk-dkms >/dev/null 2>&1; then echo "xenblk-dkms is installed: remove it first" >&2; exit 1; fi
+	@command -v dkms >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq --no-install-recommends dkms >/dev/null 2>&1 || \
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends dkms >/dev/null; }; }
+	@if dkms status $(DKMS_ARGS) | grep -q .; then dkms remove $(DKMS_ARGS) --all; fi
+	rm -rf $(DKMS_SRC)
+	$(TOP)/packaging/stage-src $(DKMS_SRC) $(XB_VERSION)
+	dkms add $(DKMS_ARGS)
+	@set -e; unset MAKEFLAGS MAKELEVEL MFLAGS; for k in $(DKMS_KVERS); do \
+		rc=0; dkms install $(DKMS_ARGS) -k $$k || rc=$$?; \
+		case $$rc in 0) ;; 77) echo "dkms-install: $$k skipped (not a supported kernel)" ;; *) exit $$rc ;; esac; \
+	done
+	@dkms status $(DKMS_ARGS)
+
+dkms-remove:
+	@if command -v dkms >/dev/null && dkms status $(DKMS_ARGS) | grep -q .; then dkms remove $(DKMS_ARGS) --all; fi
+	@if dpkg -S $(DKMS_SRC) >/dev/null 2>&1; then echo "$(DKMS_SRC) belongs to a package: left alone" >&2; else rm -rf $(DKMS_SRC); fi
 
 clean:
 	rm -rf $(BUILD)
