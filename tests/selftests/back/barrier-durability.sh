@@ -10,13 +10,12 @@
 #     back/fua.sh proves with a frontend that sends a data barrier and nothing after;
 #   E (plain write after the last barrier) is lost: the negative control, the
 #     backend adds no flush of its own.
-# The first domU only lets dom0 set the module parameter; the parameter applies
-# at the next connect, so dom0 destroys it and starts a second domU, "dur".
-# vm-options: --disk nullb,size=64,cache=32 --vcpus 2
+# The backend is loaded with flush_policy=barrier (--back-param), so the domU
+# connects in barrier-only mode from the start.
+# vm-options: --disk nullb,size=64,cache=32 --vcpus 2 --back-param flush_policy=barrier
 # vm-backends: ours
 
 domu_main() {
-	if [ "$XB_NAME" != dur ]; then xb_domu_park; return; fi
 	tap_is "write cache advertised" "$(cat /sys/block/xvda/queue/write_cache)" "write back"
 	tap_is "FUA advertised (barrier mode)" "$(cat /sys/block/xvda/queue/fua)" 1
 	for r in a b c d e; do xb_pattern /tmp/$r 1048576; done
@@ -39,39 +38,34 @@ domu_main() {
 }
 
 dom0_main() {
-	tap_ok "first domU is up" xb_wait_line domu 'FIRST-UP' 240 || return
-	xb_domu_destroy domu
-	tap_ok "backend released the disk" xb_wait_released domu 60
-	echo barrier > /sys/module/xenblk_back/parameters/flush_policy
-	tap_is "flush_policy parameter set" "$(cat /sys/module/xenblk_back/parameters/flush_policy)" barrier
-	tap_ok "second domU created" xb_domu_start dur || return
-	tap_ok "domU wrote its regions" xb_wait_line dur 'DURABILITY-READY' 240 || return
-	be=$(xb_backend_dir dur)
+	tap_is "flush_policy parameter set at load" "$(cat /sys/module/xenblk_back/parameters/flush_policy)" barrier
+	tap_ok "domU wrote its regions" xb_wait_line domu 'DURABILITY-READY' 240 || return
+	be=$(xb_backend_dir domu)
 	tap_is "backend offers barrier" "$(xenstore-read $be/feature-barrier)" 1
 	tap_is "backend offers no flush-cache" "$(xenstore-read $be/feature-flush-cache)" 0
-	fe_flushes=$(xb_console_value dur "DURABILITY-READY flushes=")
-	f_req=$(xb_backend_stat dur f_req)
+	fe_flushes=$(xb_console_value domu "DURABILITY-READY flushes=")
+	f_req=$(xb_backend_stat domu f_req)
 	# each FUA write of D is one data barrier: 1 MiB in 32 KiB requests
 	tap_is "backend f_req counts the empty barrier and D's 32 data barriers" "$f_req" $((fe_flushes + 32))
 	tap_is "one device flush per barrier, none added" "$(xb_disk_flushes)" "$f_req"
-	tap_diag "backend wr_req $(xb_backend_stat dur wr_req) wr_sect $(xb_backend_stat dur wr_sect) f_req $f_req"
+	tap_diag "backend wr_req $(xb_backend_stat domu wr_req) wr_sect $(xb_backend_stat domu wr_sect) f_req $f_req"
 
 	# the control: region e reached the device (its cache) before the cut, so
 	# that "lost" below means dropped, not never written
 	xb_disk_read 16384 2048 /tmp/r
-	want_e=$(xb_console_value dur "REGION e")
+	want_e=$(xb_console_value domu "REGION e")
 	tap_ok "region e is on the device before the cut" \
 		test -n "$want_e" -a "$(sha256sum < /tmp/r | cut -d' ' -f1)" = "$want_e"
 
-	xb_domu_destroy dur
-	tap_ok "backend released the disk" xb_wait_released dur 60
+	xb_domu_destroy domu
+	tap_ok "backend released the disk" xb_wait_released domu 60
 	tap_ok "null_blk power cycle" xb_nullb_power_cycle
 
 	for r in a:0 b:4096 c:8192 d:12288 e:16384; do   # 1 MiB regions at 0, 2, 4, 6, 8 MiB
 		name=${r%%:*}
 		set -- $(xb_region_read "${r#*:}" /tmp/r)
 		tap_diag "region $name: $1 4 KiB blocks kept, $2 lost"
-		want=$(xb_console_value dur "REGION $name")
+		want=$(xb_console_value domu "REGION $name")
 		[ "$name" = e ] || tap_ok "the domU reported region $name's checksum" test -n "$want"
 		case $name in
 		e) tap_is "region e written after the last barrier is lost (blocks lost)" "$2" 256 ;;

@@ -4,14 +4,13 @@
 # neither flush-cache nor barrier, the domU sees "write through" and writes a
 # region with plain O_DIRECT (no fsync, no flush on the wire); after xl
 # destroy and a power cycle that drops the cache, the region is intact (the
-# backend wrote it with FUA).  The first domU only lets dom0 set the module
-# parameter (it applies at the next connect).
-# vm-options: --disk nullb,size=64,cache=32 --vcpus 2
+# backend wrote it with FUA).  The backend is loaded with flush_policy=none
+# (--back-param): the domU connects with it from the start.
+# vm-options: --disk nullb,size=64,cache=32 --vcpus 2 --back-param flush_policy=none
 # vm-cells: stock:ours
 # vm-kernels: 6.1
 
 domu_main() {
-	if [ "$XB_NAME" != nc ]; then xb_domu_park; return; fi
 	tap_is "no write cache advertised" "$(cat /sys/block/xvda/queue/write_cache)" "write through"
 	xb_pattern /tmp/a 1048576
 	tap_ok "1 MiB written with plain O_DIRECT" dd if=/tmp/a of=/dev/xvda bs=64k seek=16 oflag=direct
@@ -25,21 +24,16 @@ domu_main() {
 }
 
 dom0_main() {
-	tap_ok "first domU is up" xb_wait_line domu 'FIRST-UP' 240 || return
-	xb_domu_destroy domu
-	tap_ok "backend released the disk" xb_wait_released domu 60
 	p=/sys/module/xenblk_back/parameters/flush_policy
-	echo none > $p
-	tap_is "flush_policy none" "$(cat $p)" none
-	tap_ok "second domU created" xb_domu_start nc || return
-	tap_ok "domU wrote its region" xb_wait_line nc 'NOCACHE-READY' 240 || return
-	be=$(xb_backend_dir nc)
+	tap_is "flush_policy none (set at load)" "$(cat $p)" none
+	tap_ok "domU wrote its region" xb_wait_line domu 'NOCACHE-READY' 240 || return
+	be=$(xb_backend_dir domu)
 	tap_is "backend offers no flush-cache" "$(xenstore-read $be/feature-flush-cache)" 0
 	tap_is "backend offers no barrier" "$(xenstore-read $be/feature-barrier)" 0
 	tap_is "the device has a volatile cache" "$(cat /sys/block/nullb0/queue/write_cache)" "write back"
-	tap_diag "backend wr_req $(xb_backend_stat nc wr_req) f_req $(xb_backend_stat nc f_req), device flushes $(xb_disk_flushes)"
-	xb_domu_destroy nc
-	tap_ok "backend released the disk" xb_wait_released nc 60
+	tap_diag "backend wr_req $(xb_backend_stat domu wr_req) f_req $(xb_backend_stat domu f_req), device flushes $(xb_disk_flushes)"
+	xb_domu_destroy domu
+	tap_ok "backend released the disk" xb_wait_released domu 60
 	# the control: a region dom0 writes without a flush is on the device
 	# before the cut and gone after it (the cache really is dropped)
 	dd if=/dev/urandom of=/tmp/b bs=1048576 count=1 iflag=fullblock 2>/dev/null
@@ -50,7 +44,7 @@ dom0_main() {
 	tap_ok "null_blk power cycle (the cache is dropped)" xb_nullb_power_cycle
 	set -- $(xb_region_read 8192 /tmp/rb)
 	tap_is "control: dom0's unflushed region is gone after it (blocks lost)" "$2" 256
-	want=$(xb_console_value nc "REGION a")
+	want=$(xb_console_value domu "REGION a")
 	tap_ok "the domU reported its region's checksum" test -n "$want"
 	xb_disk_read 2048 2048 /tmp/r   # 64 KiB x 16 = sector 2048
 	tap_is "the region written with no flush survives the power cut" "$(sha256sum < /tmp/r | cut -d' ' -f1)" "$want"

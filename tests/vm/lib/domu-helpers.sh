@@ -8,9 +8,6 @@
 #                         print the end marker; for scripts that dom0 destroys
 #                         before they return (after tap_end).  domu-init calls it
 #                         after the script.
-#   xb_domu_park          the first domU of a case that sets a backend parameter
-#                         (it applies at the next connect): prints FIRST-UP, closes
-#                         its TAP stream and waits for dom0 to destroy it
 # polls twice a second: every xenstore access costs dom0 time under TCG
 xb_await() {
 	_i=0
@@ -55,11 +52,4 @@ xb_domu_finish() {
 	tap_done
 	sync
 	echo "XENBLK-DOMU-END"
-}
-
-xb_domu_park() {
-	tap_end   # a domU that only holds the disk open has nothing more to run
-	echo "FIRST-UP"
-	xb_domu_finish
-	xb_await never 600
 }
