@@ -62,6 +62,7 @@ HOST_PKGS=(
   libnl-genl-3-dev pkg-config
   fdisk e2fsprogs fio util-linux bash coreutils
   gnuplot-nox
+  dkms dh-dkms debhelper lintian groff-base
 )
 
 missing_pkgs() {
