@@ -95,6 +95,7 @@ int usage()
 		"       xb-powercut write DEV REGION SEED FIRST_SECTOR MAX_RECORDS [--threads N]\n"
 		"       xb-powercut once DEV REGION SEED SECTOR\n"
 		"       xb-powercut check DEV REGION SEED FIRST_SECTOR RECORDS [--lost]\n"
+		"       xb-powercut check-list DEV SEED LIST   (LIST: REGION FIRST_SECTOR RECORDS a line)\n"
 		"       xb-powercut canary|canary-check FILE MIB\n");
 	return 2;
 }
@@ -243,29 +244,31 @@ std::string sector_holds(const uint8_t* got, uint64_t seed)
 	return b;
 }
 
-int cmd_check(int argc, char** argv)
+// Checks the n records of a region from sector first (or, lost, that they are
+// all zeros); prints the damaged ones and the XB-CHECK (XB-LOST) line.  The
+// number damaged, or -1 after a read error (XB-IOERR, no XB-CHECK line).
+int64_t check_region(int fd, uint64_t region, uint64_t seed, uint64_t first, uint64_t n, bool lost)
 {
-	uint64_t region, seed, first, n;
-	bool lost = false;
-	if (argc < 5 || !parse_u64(argv[1], &region) || !parse_u64(argv[2], &seed) ||
-	    !parse_u64(argv[3], &first) || !parse_u64(argv[4], &n))
-		return usage();
-	if (argc == 6 && std::string(argv[5]) == "--lost")
-		lost = true;
-	else if (argc != 5)
-		return usage();
-	const int fd = open(argv[0], O_RDONLY | O_DIRECT);
-	uint8_t* got = aligned(n ? n * kRecord : kRecord);
-	uint8_t* again = aligned(kRecord);
-	if (fd < 0 || !got || !again) {
-		std::printf("XB-IOERR open %s: %s\n", argv[0], std::strerror(errno));
-		return 2;
+	static uint8_t* got;
+	static uint64_t got_n;
+	static uint8_t* again;
+	if (!again)
+		again = aligned(kRecord);
+	if (got_n < (n ? n : 1)) {
+		std::free(got);
+		got_n = n ? n : 1;
+		got = aligned(got_n * kRecord);
+	}
+	if (!got || !again) {
+		std::printf("XB-IOERR no memory for region %llu\n", static_cast<unsigned long long>(region));
+		got_n = 0;
+		return -1;
 	}
 	if (n && pread(fd, got, n * kRecord, static_cast<off_t>(first * kSector)) !=
 		     static_cast<ssize_t>(n * kRecord)) {
 		std::printf("XB-IOERR read of region %llu: %s\n", static_cast<unsigned long long>(region),
 			    std::strerror(errno));
-		return 2;
+		return -1;
 	}
 	uint64_t bad = 0;
 	uint8_t want[kRecord];
@@ -294,13 +297,61 @@ int cmd_check(int argc, char** argv)
 			std::printf("XB-DAMAGED   sector %u of 8 holds %s\n", s, sector_holds(rec + s * kSector, seed).c_str());
 		}
 	}
-	if (lost)
-		std::printf("XB-LOST %llu %llu %llu\n", static_cast<unsigned long long>(region),
-			    static_cast<unsigned long long>(n), static_cast<unsigned long long>(bad));
-	else
-		std::printf("XB-CHECK %llu %llu %llu\n", static_cast<unsigned long long>(region),
-			    static_cast<unsigned long long>(n), static_cast<unsigned long long>(bad));
-	return bad ? 1 : 0;
+	std::printf("%s %llu %llu %llu\n", lost ? "XB-LOST" : "XB-CHECK", static_cast<unsigned long long>(region),
+		    static_cast<unsigned long long>(n), static_cast<unsigned long long>(bad));
+	return static_cast<int64_t>(bad);
+}
+
+int cmd_check(int argc, char** argv)
+{
+	uint64_t region, seed, first, n;
+	bool lost = false;
+	if (argc < 5 || !parse_u64(argv[1], &region) || !parse_u64(argv[2], &seed) ||
+	    !parse_u64(argv[3], &first) || !parse_u64(argv[4], &n))
+		return usage();
+	if (argc == 6 && std::string(argv[5]) == "--lost")
+		lost = true;
+	else if (argc != 5)
+		return usage();
+	const int fd = open(argv[0], O_RDONLY | O_DIRECT);
+	if (fd < 0) {
+		std::printf("XB-IOERR open %s: %s\n", argv[0], std::strerror(errno));
+		return 2;
+	}
+	const int64_t bad = check_region(fd, region, seed, first, n, lost);
+	return bad < 0 ? 2 : bad ? 1 : 0;
+}
+
+// Every region of LIST ("REGION FIRST_SECTOR RECORDS" a line) in one run: one
+// XB-CHECK line per region (none for a region that could not be read), then
+// "XB-CHECKED REGIONS DAMAGED".  For re-reading every earlier region after
+// each power cut without a process start per region.
+int cmd_check_list(int argc, char** argv)
+{
+	uint64_t seed;
+	if (argc != 3 || !parse_u64(argv[1], &seed))
+		return usage();
+	const int fd = open(argv[0], O_RDONLY | O_DIRECT);
+	FILE* list = std::fopen(argv[2], "r");
+	if (fd < 0 || !list) {
+		std::printf("XB-IOERR open %s or %s: %s\n", argv[0], argv[2], std::strerror(errno));
+		return 2;
+	}
+	unsigned long long region, first, n;
+	uint64_t regions = 0, damaged = 0;
+	bool ioerr = false;
+	while (std::fscanf(list, "%llu %llu %llu", &region, &first, &n) == 3) {
+		const int64_t bad = check_region(fd, region, seed, first, n, false);
+		regions++;
+		if (bad < 0)
+			ioerr = true;
+		else
+			damaged += static_cast<uint64_t>(bad);
+	}
+	std::fclose(list);
+	std::printf("XB-CHECKED %llu %llu\n", static_cast<unsigned long long>(regions),
+		    static_cast<unsigned long long>(damaged));
+	return ioerr ? 2 : damaged ? 1 : 0;
 }
 
 // A dom0 memory canary: a file of MIB mebibytes in tmpfs (page cache: dom0's
@@ -360,6 +411,8 @@ int main(int argc, char** argv)
 		return cmd_once(argc - 2, argv + 2);
 	if (cmd == "check")
 		return cmd_check(argc - 2, argv + 2);
+	if (cmd == "check-list")
+		return cmd_check_list(argc - 2, argv + 2);
 	if (cmd == "canary" || cmd == "canary-check")
 		return cmd_canary(argc - 2, argv + 2, cmd == "canary-check");
 	return usage();

@@ -39,7 +39,8 @@ PC_CANARY_MIB=64
 PC_MAXMS=600
 PC_CONTROL=1000000      # the control record's region number (it lies in region 0)
 
-pc_first() { echo $(( $1 * 8192 )); }
+PC_REGION_SECTORS=8192  # 4 MiB
+pc_first() { echo $(( $1 * PC_REGION_SECTORS )); }
 
 domu_main() {
 	case ${XB_ARG:-} in
@@ -191,14 +192,19 @@ dom0_main() {
 			pc_damage
 			checked=$((checked + acked))
 			echo "$region $acked" >> /tmp/pc-regions
-			# every earlier region again
-			old=0
-			while read -r r n; do
-				[ "$r" != "$region" ] || continue
-				b=$(pc_check "$d" "$r" "$seed" "$(pc_first "$r")" "$n")
-				[ "$b" = 0 ] || { tap_diag "region $r (intact after its own cut) damaged after cut $k"; old=$((old + ${b:-1})); }
-			done < /tmp/pc-regions
-			tap_is "$what: every earlier region still intact (damaged records)" "$old" 0
+			# every earlier region again, in one pass (one process, not one a region)
+			awk -v cur="$region" -v s=$PC_REGION_SECTORS '$1 != cur { print $1, $1 * s, $2 }' \
+				/tmp/pc-regions > /tmp/pc-earlier
+			n_earlier=$(grep -c . /tmp/pc-earlier)
+			xb-powercut check-list "$d" "$seed" /tmp/pc-earlier > /tmp/pc-check 2>&1
+			grep -E '^XB-(DAMAGED|IOERR)' /tmp/pc-check >> /tmp/pc-damage
+			sed -n 's/^XB-CHECK \([0-9]*\) [0-9]* \([1-9][0-9]*\)$/\1 \2/p' /tmp/pc-check |
+				while read -r r b; do tap_diag "region $r (intact after its own cut) has $b damaged record(s) after cut $k"; done
+			old=$(sed -n 's/^XB-CHECKED [0-9]* \([0-9]*\)$/\1/p' /tmp/pc-check)
+			unread=$(( n_earlier - $(grep -c '^XB-CHECK ' /tmp/pc-check) ))
+			# a region that could not be read counts as damaged
+			[ "$unread" = 0 ] || { tap_diag "$unread earlier region(s) could not be read"; old=$(( ${old:-0} + unread )); }
+			tap_is "$what: every earlier region still intact (damaged records)" "${old:-no answer}" 0
 			pc_damage
 			xb-powercut canary-check /tmp/pc-canary $PC_CANARY_MIB > /tmp/pc-can
 			tap_is "$what: dom0 memory canary intact" "$(tail -n 1 /tmp/pc-can)" "XB-CANARY $((PC_CANARY_MIB * 256)) pages, 0 damaged" ||
