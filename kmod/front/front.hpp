@@ -169,7 +169,8 @@ public:
 	int setup(u32 ring_order, Abi abi, u32 max_pieces);
 	void stop_events();   // unbinds the event channel: no interrupt after this
 	void teardown();
-	// at connect: persistent grants or not, for requests of at most max_segments
+	// at connect: how the data reaches the backend (own pages, or pool pages
+	// with persistent grants or bounce), for requests of at most max_segments
 	void start(GrantMode mode, u32 max_segments);
 	void purge();      // frees pool pages the backend no longer maps
 	void pool_into(PoolStats* st, u32* pages, u32* free_pages, u64* direct_grants);
