@@ -413,7 +413,7 @@ int frontend_negotiate_transport(const KeySource& backend, const FrontendLimits&
 		return err;
 	out->abi = native_abi();
 	out->nr_queues = at_least_one(kstd::min(kstd::min(be_queues, at_least_one(lim.max_queues)),
-						at_least_one(lim.nr_cpus)));
+						kstd::min(at_least_one(lim.nr_cpus), frontend_max_queues)));
 	out->ring_order = kstd::min(kstd::min(be_order, lim.max_ring_order), blkif_max_ring_order);
 	out->persistent_offered = lim.persistent;
 	return 0;

@@ -25,6 +25,9 @@ namespace xb {
 constexpr u32 blkif_max_direct_segs = BLKIF_MAX_SEGMENTS_PER_REQUEST;       // 11
 constexpr u32 blkif_max_indirect_segs = BLKIF_MAX_INDIRECT_SEGMENTS;        // 4096
 constexpr u32 blkif_max_ring_order = BLKIF_MAX_RING_PAGE_ORDER;             // 4
+// The most rings our frontend sets up for one disk, whatever the backend and
+// the module parameter allow (the stock frontend's own cap is the CPUs).
+inline constexpr u32 frontend_max_queues = 16;
 
 // ---- xenstore access ----------------------------------------------------------
 

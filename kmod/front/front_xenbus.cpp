@@ -74,7 +74,7 @@ int Device::talk_to_backend()
 {
 	XsSource backend(gd_, true);
 	XsSink sink(gd_);
-	FrontQueue fq[16];
+	FrontQueue fq[frontend_max_queues];   // negotiation never gives more
 	int err;
 
 	// resuming with a disk: blk-mq's hardware queues point at our Ring
@@ -91,8 +91,6 @@ int Device::talk_to_backend()
 		xb_fe_glue_fatal(gd_, err, "reading the backend's transport keys");
 		return err;
 	}
-	if (cfg_.nr_queues > kstd::array_size(fq))
-		cfg_.nr_queues = kstd::array_size(fq);
 	if (keep && cfg_.nr_queues != nr_rings_) {
 		xb_rt_log(XB_LOG_ERR, "%s: after the restore the backend offers %u queue(s), the disk has %u: cannot resume",
 			  name_, cfg_.nr_queues, nr_rings_);

@@ -31,7 +31,7 @@
 
 static unsigned int max_queues = 4;
 module_param(max_queues, uint, 0444);
-MODULE_PARM_DESC(max_queues, "Most rings (hardware queues) per disk (default 4; also capped by CPUs and the backend)");
+MODULE_PARM_DESC(max_queues, "Most rings (hardware queues) per disk (default 4; also capped by CPUs, the backend and 16)");
 static unsigned int max_ring_page_order = 4;
 module_param(max_ring_page_order, uint, 0444);
 MODULE_PARM_DESC(max_ring_page_order, "Most pages per ring as a power of 2, 0..4 (default 4; also capped by the backend)");

@@ -274,6 +274,16 @@ TEST(FrontendNegotiate, TwoPhases)
 	EXPECT_EQ(c.flush, FlushMode::flush);
 }
 
+TEST(FrontendNegotiate, QueuesCappedAtTheFrontendsMost)
+{
+	Store be(Keys{{"multi-queue-max-queues", "64"}, {"max-ring-page-order", "0"}});
+	xb::NegotiatedConfig c;
+	ASSERT_EQ(xb::frontend_negotiate_transport(be, limits(64, 64, 0), &c), 0);
+	EXPECT_EQ(c.nr_queues, xb::frontend_max_queues);
+	ASSERT_EQ(xb::frontend_negotiate_transport(be, limits(3, 64, 0), &c), 0);
+	EXPECT_EQ(c.nr_queues, 3u);
+}
+
 // ---- frontend: feature combinations ---------------------------------------------------
 
 struct FlushCase {
