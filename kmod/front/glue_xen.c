@@ -87,6 +87,9 @@ void xb_front_glue_unregister(void)
 	xenbus_unregister_driver(&xb_fe_driver);
 	unregister_blkdev(XENVBD_MAJOR, "xvd");
 }
+/* an open of a 202:N node with no driver loaded asks for this module, as for
+ * the stock frontend */
+MODULE_ALIAS_BLOCKDEV_MAJOR(XENVBD_MAJOR);
 
 unsigned int xb_fe_glue_nr_cpus(void)
 {
