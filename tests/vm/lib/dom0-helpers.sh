@@ -147,6 +147,12 @@ xb_domu_destroy() {
 	# loss must not flush, so kill the device model first
 	[ "$XB_BETYPE" != qdisk ] || pkill -9 -f "xen-domid $(xb_domid "$1") " || true
 	xl destroy "$1"
+	_rc=$?
+	# its live console relay has nothing more to relay (the whole console is
+	# still dumped from the log); a case with many domUs (the power cuts)
+	# would otherwise keep one polling tail per domU until its teardown
+	pkill -f "tail -n +1 -f $XB_CONSOLE_DIR/guest-$1.log\$" 2>/dev/null
+	return $_rc
 }
 
 xb_wait_released() {
