@@ -145,7 +145,7 @@ $(TOOLS_DIR)/xbctl: $(CTL_DIR)/xbctl
 	cp $< $@
 
 # ---------------------------------------------------------------- fuzzing
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SRCS    := $(TOP)/kmod/core/abi.cpp $(TOP)/kmod/core/wire.cpp $(TOP)/kmod/core/validate.cpp
 
@@ -154,9 +154,21 @@ $(FUZZ_DIR)/fuzz_request: $(TOP)/tests/fuzz/fuzz_request.cpp $(FUZZ_SRCS) $(CORE
 	clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		$(CORE_INCS) -o $@ $(TOP)/tests/fuzz/fuzz_request.cpp $(FUZZ_SRCS)
 
-fuzz: $(FUZZ_DIR)/fuzz_request
-	@mkdir -p $(FUZZ_DIR)/corpus
-	$< -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus
+# the frontend's side: responses and backend keys from an untrusted backend
+FUZZ_RSP_SRCS := $(TOP)/kmod/core/abi.cpp $(TOP)/kmod/core/wire.cpp $(TOP)/kmod/core/front_response.cpp \
+	$(TOP)/kmod/core/negotiate.cpp
+$(FUZZ_DIR)/fuzz_response: $(TOP)/tests/fuzz/fuzz_response.cpp $(FUZZ_RSP_SRCS) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		$(CORE_INCS) -o $@ $(TOP)/tests/fuzz/fuzz_response.cpp $(FUZZ_RSP_SRCS)
+
+# FUZZ_SECONDS for the request target, FUZZ_RSP_SECONDS for the response target;
+# each keeps its corpus
+FUZZ_RSP_SECONDS ?= 15
+fuzz: $(FUZZ_DIR)/fuzz_request $(FUZZ_DIR)/fuzz_response
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/corpus-response
+	$(FUZZ_DIR)/fuzz_request -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/fuzz_response -max_total_time=$(FUZZ_RSP_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus-response
 
 # ---------------------------------------------------------------- everything
 # Installs what is missing, builds, runs every suite; the last line of output
