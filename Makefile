@@ -149,7 +149,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SRCS    := $(TOP)/kmod/core/abi.cpp $(TOP)/kmod/core/wire.cpp $(TOP)/kmod/core/validate.cpp
 
-$(FUZZ_DIR)/fuzz_request: $(TOP)/tests/fuzz/fuzz_request.cpp $(FUZZ_SRCS) $(CORE_HDRS)
+$(FUZZ_DIR)/fuzz_request: $(TOP)/tests/fuzz/fuzz_request.cpp $(TOP)/tests/fuzz/fuzz_input.hpp $(FUZZ_SRCS) $(CORE_HDRS)
 	@mkdir -p $(@D)
 	clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		$(CORE_INCS) -o $@ $(TOP)/tests/fuzz/fuzz_request.cpp $(FUZZ_SRCS)
@@ -157,7 +157,7 @@ $(FUZZ_DIR)/fuzz_request: $(TOP)/tests/fuzz/fuzz_request.cpp $(FUZZ_SRCS) $(CORE
 # the frontend's side: responses and backend keys from an untrusted backend
 FUZZ_RSP_SRCS := $(TOP)/kmod/core/abi.cpp $(TOP)/kmod/core/wire.cpp $(TOP)/kmod/core/front_response.cpp \
 	$(TOP)/kmod/core/negotiate.cpp
-$(FUZZ_DIR)/fuzz_response: $(TOP)/tests/fuzz/fuzz_response.cpp $(FUZZ_RSP_SRCS) $(CORE_HDRS)
+$(FUZZ_DIR)/fuzz_response: $(TOP)/tests/fuzz/fuzz_response.cpp $(TOP)/tests/fuzz/fuzz_input.hpp $(FUZZ_RSP_SRCS) $(CORE_HDRS)
 	@mkdir -p $(@D)
 	clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		$(CORE_INCS) -o $@ $(TOP)/tests/fuzz/fuzz_response.cpp $(FUZZ_RSP_SRCS)

@@ -13,32 +13,9 @@
 
 #include "validate.hpp"
 #include "wire.hpp"
+#include "fuzz_input.hpp"
 
 namespace {
-
-#define CHECK(e) do { if (!(e)) __builtin_trap(); } while (0)
-
-struct Input {
-	const uint8_t* p;
-	size_t n;
-	uint8_t byte() { return take(1) ? p[-1] : 0; }
-	// Copy up to len bytes into dst (zero-filled beyond the input).
-	void fill(uint8_t* dst, size_t len)
-	{
-		const size_t k = n < len ? n : len;
-		std::memset(dst, 0, len);
-		std::memcpy(dst, p, k);
-		take(k);
-	}
-	bool take(size_t k)
-	{
-		if (n < k)
-			return false;
-		p += k;
-		n -= k;
-		return true;
-	}
-};
 
 xb::DeviceLimits limits(uint8_t a, uint8_t b)
 {

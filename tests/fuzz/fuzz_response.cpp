@@ -18,31 +18,9 @@
 #include "front_response.hpp"
 #include "negotiate.hpp"
 #include "wire.hpp"
+#include "fuzz_input.hpp"
 
 namespace {
-
-#define CHECK(e) do { if (!(e)) __builtin_trap(); } while (0)
-
-struct Input {
-	const uint8_t* p;
-	size_t n;
-	uint8_t byte() { return take(1) ? p[-1] : 0; }
-	void fill(uint8_t* dst, size_t len)
-	{
-		const size_t k = n < len ? n : len;
-		std::memset(dst, 0, len);
-		std::memcpy(dst, p, k);
-		take(k);
-	}
-	bool take(size_t k)
-	{
-		if (n < k)
-			return false;
-		p += k;
-		n -= k;
-		return true;
-	}
-};
 
 const uint8_t kOps[] = {BLKIF_OP_READ, BLKIF_OP_WRITE, BLKIF_OP_WRITE_BARRIER, BLKIF_OP_FLUSH_DISKCACHE,
 			BLKIF_OP_DISCARD, BLKIF_OP_INDIRECT, 0xff};
