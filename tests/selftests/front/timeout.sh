@@ -42,8 +42,12 @@ domu_main() {
 	# in the background: an unbind that waited for the held read would hang
 	# the script
 	echo vbd-51712 > /sys/bus/xen/drivers/vbd/unbind &
+	ub=$!
 	i=0; while [ -b /dev/xvda ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 	tap_ok "the broken disk goes away on unbind" test ! -b /dev/xvda
+	# xvda goes before the unbind returns: it holds the module until then
+	i=0; while kill -0 $ub 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	tap_ok "the unbind returned" sh -c "! kill -0 $ub 2>/dev/null"
 	tap_ok "rmmod after the unbind" rmmod xenblk_front
 	echo "TMO-DONE"
 	tap_end
