@@ -1,7 +1,7 @@
 # The stock frontend against our backend: large (indirect) and concurrent
 # O_DIRECT I/O on both queues verified byte for byte, an exact-range discard,
 # mkfs.ext4 + fsck, and dom0 checks of the keys, sysfs files and counters.
-# vm-options: --disk loop,size=64 --vcpus 2
+# vm-options: --disk loop,size=64 --vcpus 2 --hotplug stock
 # vm-skip: discard, when the domU has no blkdiscard or xvda offers no discard
 # vm-kernels: 6.1
 # vm-backends: ours

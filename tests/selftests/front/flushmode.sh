@@ -74,6 +74,7 @@ domu_main() {
 	tap_is "no mode: no flush or barrier request" "$(fe_stat barrier) $(fe_stat flush)" "0 0"
 
 	# unload refused while the disk is in use, and the disk keeps working
+	xb_ext4
 	mkfs.ext4 -q -F /dev/xvda && mkdir -p /mnt/t && mount -t ext4 /dev/xvda /mnt/t
 	tap_ok "rmmod is refused while a file system is mounted" sh -c '! rmmod xenblk-front 2>/dev/null'
 	xb_pattern /mnt/t/f 1048576

@@ -65,14 +65,19 @@ xb_save_restore() {
 
 xb_domu_start() {
 	_n=$1 _arg=${2:-}
-	_disk="'format=raw,vdev=xvda,access=rw,target=$(xb_disk)'"
+	# (cryptomgr.notests: the kernel's crypto self-tests run at every domU
+	# boot otherwise; they test the kernel, not us)
+	# (the hotplug script: the test bed's lean one unless the case asks for
+	# Xen's own, tests/vm/lib/xb-block)
+	_script=script=xb-block,; [ "${HOTPLUG:-lean}" = stock ] && _script=
+	_disk="'format=raw,vdev=xvda,access=rw,${_script}target=$(xb_disk)'"
 	[ "$BACK" = qdisk ] && _disk="'format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=$(xb_disk)'"
 	cat > "/etc/xen/$_n.cfg" <<CFG
 name = "$_n"
 type = "pv"
 kernel = "/guest/vmlinuz"
 ramdisk = "/guest/initrd.gz"
-extra = "console=hvc0 loglevel=4 xenblk.name=$_n xenblk.arg=$_arg"
+extra = "console=hvc0 loglevel=4 cryptomgr.notests xenblk.name=$_n xenblk.arg=$_arg"
 memory = ${DOMU_MEM:-256}
 vcpus = $VCPUS
 disk = [ $_disk ]
