@@ -7,6 +7,7 @@
 # log, statistics, its own reads of the disk).  See "The hostile frontend" in
 # Documentation/testing.md.
 # vm-options: --disk loop,size=64 --vcpus 1
+# vm-seconds: 45
 # vm-backends: stock ours
 # vm-front: none
 # (it reads the kernel backend's sysfs statistics, which qdisk does not have)

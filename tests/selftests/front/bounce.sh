@@ -9,6 +9,7 @@
 # at sector offsets compare with a mirror, and ext4 works on top.  Before the
 # fix the parameter did not exist and the guest's pages were granted whole.
 # vm-options: --disk loop,size=64 --vcpus 2 --timeout 900
+# vm-seconds: 50
 # vm-skip: the grant counts, when the domU has no debugfs
 # vm-kernels: 6.1
 # (6.12 by hand, XENBLK_ALL_KERNELS=1: about two minutes a run, and nothing in it differs between the kernels)

@@ -13,6 +13,7 @@
 # A backend without feature-persistent (QEMU qdisk) must leave the pool unused
 # and the data intact.
 # vm-options: --disk loop,size=64 --vcpus 2 --timeout 1800
+# vm-seconds: 75
 # vm-skip: the no-grant-left check, when the domU has no debugfs
 # vm-cells: ours:stock ours:ours
 

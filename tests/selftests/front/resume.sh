@@ -8,6 +8,7 @@
 # Linux's suspend let the rings drain first (0 re-issued), even with a disk
 # that answers 3 s late.
 # vm-options: --disk nullb,size=64,cache=0 --vcpus 2 --timeout 900
+# vm-seconds: 33
 # vm-kernels: 6.1
 # vm-cells: ours:stock
 
