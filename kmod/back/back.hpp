@@ -290,7 +290,7 @@ private:
 	u32 major_ = 0, minor_ = 0;
 	bool read_only_ = false;
 	bool cdrom_ = false;
-	int fe_state_ = XBG_STATE_UNKNOWN;
+	int fe_state_ = XENBLK_STATE_UNKNOWN;
 	DeviceLimits limits_ = {};
 	bool no_flush_ = false, no_barrier_ = false, no_discard_ = false;
 	// the frontend was told of a write cache (flush-cache or barrier offered)

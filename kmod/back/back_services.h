@@ -22,19 +22,6 @@ struct xbg_dev;
 struct xbg_ring;
 struct xbg_io;
 
-/* xenbus states (values of enum xenbus_state) */
-enum {
-	XBG_STATE_UNKNOWN = 0,
-	XBG_STATE_INITIALISING = 1,
-	XBG_STATE_INITWAIT = 2,
-	XBG_STATE_INITIALISED = 3,
-	XBG_STATE_CONNECTED = 4,
-	XBG_STATE_CLOSING = 5,
-	XBG_STATE_CLOSED = 6,
-	XBG_STATE_RECONFIGURING = 7,
-	XBG_STATE_RECONFIGURED = 8,
-};
-
 /* bio flags, chosen by the C++ side; the glue maps each to its REQ_* bit
  * (no XBG_BIO_WRITE: REQ_OP_READ) */
 enum {
@@ -126,6 +113,7 @@ int xbg_txn_end(unsigned int txn, int abort);
  * once at once).  0 or -errno; xbg_unwatch undoes it (a no-op without one). */
 int xbg_watch(struct xbg_dev *gd, const char *key, void (*fn)(void *ctx), void *ctx);
 void xbg_unwatch(struct xbg_dev *gd);
+/* xenbus states: XENBLK_STATE_* (<xenblk/blkif.h>: the values of enum xenbus_state) */
 int xbg_switch_state(struct xbg_dev *gd, int state);
 int xbg_our_state(struct xbg_dev *gd);
 int xbg_is_online(struct xbg_dev *gd);

@@ -136,7 +136,7 @@ void Device::nl_snapshot(nl::Snapshot* out)
 	out->phys_major = major_;
 	out->phys_minor = minor_;
 	out->read_only = read_only_;
-	out->connected = rings_ != nullptr && out->state == XBG_STATE_CONNECTED;
+	out->connected = rings_ != nullptr && out->state == XENBLK_STATE_CONNECTED;
 	if (out->connected) {
 		const DeviceLimits l = limits();
 		nl::Features& f = out->features;

@@ -72,8 +72,8 @@ BackendConfig read_config()
 	cfg.max_queues = kstd::min(kstd::max(cfg.max_queues, 1u), OrderGate::max_rings);
 	cfg.max_ring_order = kstd::min(p.max_ring_order, blkif_max_ring_order);
 	cfg.max_indirect_segments = kstd::min(p.max_indirect_segments, max_indirect_supported);
-	if (cfg.max_indirect_segments && cfg.max_indirect_segments <= blkif_max_direct_segs)
-		cfg.max_indirect_segments = 0;   // frontends need more than 11 to use it
+	if (!indirect_usable(cfg.max_indirect_segments))
+		cfg.max_indirect_segments = 0;   // offered as none: no key
 	cfg.persistent = p.persistent != 0;
 	cfg.discard = p.discard != 0;
 	return cfg;
@@ -111,7 +111,7 @@ int Device::publish_transport()
 // The one place that tells the frontend we wait for it.
 int Device::enter_initwait()
 {
-	return xbg_switch_state(gd_, XBG_STATE_INITWAIT);
+	return xbg_switch_state(gd_, XENBLK_STATE_INITWAIT);
 }
 
 // A new device: the transport keys, a watch for the hotplug script's
@@ -191,7 +191,7 @@ void Device::hotplug_changed()
 	major_ = major;
 	minor_ = minor;
 	sysfs_ = xbg_sysfs_add(gd_) == 0;
-	if (fe_state_ == XBG_STATE_INITIALISED || fe_state_ == XBG_STATE_CONNECTED)
+	if (fe_state_ == XENBLK_STATE_INITIALISED || fe_state_ == XENBLK_STATE_CONNECTED)
 		connect();
 }
 
@@ -199,32 +199,32 @@ void Device::frontend_changed(int state)
 {
 	fe_state_ = state;
 	switch (state) {
-	case XBG_STATE_INITIALISING: {
+	case XENBLK_STATE_INITIALISING: {
 		const int ours = xbg_our_state(gd_);
-		if (ours == XBG_STATE_CLOSING || ours == XBG_STATE_CLOSED) {
+		if (ours == XENBLK_STATE_CLOSING || ours == XENBLK_STATE_CLOSED) {
 			publish_transport();   // again: settings changed since
 			enter_initwait();
 		}
 		break;
 	}
-	case XBG_STATE_INITIALISED:
-	case XBG_STATE_CONNECTED:
-		if (xbg_our_state(gd_) == XBG_STATE_CONNECTED)
+	case XENBLK_STATE_INITIALISED:
+	case XENBLK_STATE_CONNECTED:
+		if (xbg_our_state(gd_) == XENBLK_STATE_CONNECTED)
 			break;
 		if (opened_)
 			connect();   // otherwise when the hotplug script wrote physical-device
 		break;
-	case XBG_STATE_CLOSING:
+	case XENBLK_STATE_CLOSING:
 		disconnect();
-		xbg_switch_state(gd_, XBG_STATE_CLOSING);
+		xbg_switch_state(gd_, XENBLK_STATE_CLOSING);
 		break;
-	case XBG_STATE_CLOSED:
+	case XENBLK_STATE_CLOSED:
 		disconnect();
-		xbg_switch_state(gd_, XBG_STATE_CLOSED);
+		xbg_switch_state(gd_, XENBLK_STATE_CLOSED);
 		if (!xbg_is_online(gd_))
 			xbg_unregister(gd_);
 		break;
-	case XBG_STATE_UNKNOWN:
+	case XENBLK_STATE_UNKNOWN:
 		disconnect();
 		xbg_unregister(gd_);
 		break;
@@ -349,7 +349,7 @@ void Device::connect()
 	xb_rt_log(XB_LOG_INFO, "%s: connected, %u ring(s) of %u page(s), %s, flush %d barrier %d discard %d persistent %d",
 		  name_, nr_rings_, 1u << ci.ring_order,
 		  protocol_name(ci.abi), limits_.flush, limits_.barrier, limits_.discard, ci.persistent);
-	xbg_switch_state(gd_, XBG_STATE_CONNECTED);
+	xbg_switch_state(gd_, XENBLK_STATE_CONNECTED);
 	nl_event(XENBLK_EV_CONNECTED, limits_.flush ? "flush" : limits_.barrier ? "barrier" : "no flush");
 }
 

@@ -16,6 +16,7 @@
 #include <xen/xenbus.h>
 
 #include "back_services.h"
+#include "xenbus_states.h"
 #include "glue.h"
 
 /* ---- module parameters (read at each probe / connect) ---- */

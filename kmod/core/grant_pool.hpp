@@ -26,6 +26,7 @@
 //    still maps is never reused as ordinary memory.
 #pragma once
 #include "kstd.hpp"
+#include "negotiate.hpp"
 
 namespace xb {
 
@@ -60,11 +61,9 @@ struct PoolStats {
 // of 11 or less means direct requests only.
 constexpr kstd::u32 persistent_pool_bound(kstd::u32 ring_entries, kstd::u32 max_segments)
 {
-	constexpr kstd::u32 direct = 11;     // BLKIF_MAX_SEGMENTS_PER_REQUEST
-	constexpr kstd::u32 per_frame = 512; // BLKIF_SEGS_PER_INDIRECT_FRAME
-	const kstd::u32 segs = max_segments > direct ? max_segments : direct;
-	const kstd::u32 indirect = max_segments > direct ? (max_segments + per_frame - 1) / per_frame : 0;
-	return ring_entries * (segs + indirect);
+	constexpr kstd::u32 per_frame = BLKIF_SEGS_PER_INDIRECT_FRAME;
+	const kstd::u32 indirect = xb::indirect_usable(max_segments) ? (max_segments + per_frame - 1) / per_frame : 0;
+	return ring_entries * (xb::segments_per_request(max_segments) + indirect);
 }
 
 // What happens to a page after the response to the request that used it.

@@ -25,6 +25,14 @@ namespace xb {
 constexpr u32 blkif_max_direct_segs = BLKIF_MAX_SEGMENTS_PER_REQUEST;       // 11
 constexpr u32 blkif_max_indirect_segs = BLKIF_MAX_INDIRECT_SEGMENTS;        // 4096
 constexpr u32 blkif_max_ring_order = BLKIF_MAX_RING_PAGE_ORDER;             // 4
+// The indirect-segment rule of both ends: a maximum of 11 or less gives no
+// indirect requests (a direct request carries 11 already), so it counts as none.
+constexpr bool indirect_usable(u32 max_indirect) { return max_indirect > blkif_max_direct_segs; }
+// The most segments one read or write may carry with that maximum negotiated.
+constexpr u32 segments_per_request(u32 max_indirect)
+{
+	return indirect_usable(max_indirect) ? max_indirect : blkif_max_direct_segs;
+}
 // The most rings our frontend sets up for one disk, whatever the backend and
 // the module parameter allow (the stock frontend's own cap is the CPUs).
 inline constexpr u32 frontend_max_queues = 16;

@@ -338,7 +338,7 @@ private:
 	bool use_flush_cache_ = true;
 	bool use_barrier_ = true;
 	GrantMode mode_ = GrantMode::direct;
-	int backend_state_ = XB_FE_UNKNOWN;   // as last seen by backend_changed
+	int backend_state_ = XENBLK_STATE_UNKNOWN;   // as last seen by backend_changed
 	unique_ptr<unique_ptr<Ring>[]> rings_;
 	u32 nr_rings_ = 0;
 	Disk disk_ = Disk::none;   // read by kick() in interrupts

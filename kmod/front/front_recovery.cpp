@@ -80,7 +80,7 @@ int Device::resume()
 		free_rings();
 	}
 	// the backend answers our Initialising with InitWait: talk_to_backend()
-	return xb_fe_glue_switch_state(gd_, XB_FE_INITIALISING);
+	return xb_fe_glue_switch_state(gd_, XENBLK_STATE_INITIALISING);
 }
 
 int Device::resume_connect(const KeySource& backend)
@@ -119,7 +119,7 @@ int Device::resume_connect(const KeySource& backend)
 	if (pooled(mode_))
 		xb_fe_glue_schedule_purge(gd_, purge_interval_ms);
 	set_rings_up(true);
-	err = xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
+	err = xb_fe_glue_switch_state(gd_, XENBLK_STATE_CONNECTED);
 
 	Pdu* list;
 	{

@@ -23,13 +23,6 @@ struct xb_fe_rq;
 struct xb_fe_lock;
 struct xb_fe_hctx;
 
-/* xenbus states (values of enum xenbus_state) */
-enum {
-	XB_FE_UNKNOWN = 0, XB_FE_INITIALISING = 1, XB_FE_INITWAIT = 2,
-	XB_FE_INITIALISED = 3, XB_FE_CONNECTED = 4, XB_FE_CLOSING = 5,
-	XB_FE_CLOSED = 6, XB_FE_RECONFIGURING = 7, XB_FE_RECONFIGURED = 8,
-};
-
 /* block operations of a request */
 enum {
 	XB_FE_OP_READ = 0, XB_FE_OP_WRITE = 1, XB_FE_OP_FLUSH = 2,
@@ -97,7 +90,7 @@ int xb_fe_glue_read(struct xb_fe_dev *gd, int other, const char *key, char *buf,
 int xb_fe_glue_write(struct xb_fe_dev *gd, const char *key, const char *value);
 /* removes our key; 0 also when it was not there */
 int xb_fe_glue_remove(struct xb_fe_dev *gd, const char *key);
-int xb_fe_glue_state(struct xb_fe_dev *gd);          /* our xenbus state */
+int xb_fe_glue_state(struct xb_fe_dev *gd);          /* our xenbus state (XENBLK_STATE_*, <xenblk/blkif.h>: the values of enum xenbus_state) */
 int xb_fe_glue_switch_state(struct xb_fe_dev *gd, int state);
 void xb_fe_glue_frontend_closed(struct xb_fe_dev *gd);
 void xb_fe_glue_fatal(struct xb_fe_dev *gd, int err, const char *what);

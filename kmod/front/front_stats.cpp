@@ -72,7 +72,7 @@ void Device::nl_snapshot(nl::Snapshot* out)
 	u32 other = 0;
 	if (backend.read("state", buf, sizeof(buf)) && parse_u32(buf, &other))
 		out->other_state = other;
-	out->connected = has_disk() && rings_up_ && out->state == XB_FE_CONNECTED;
+	out->connected = has_disk() && rings_up_ && out->state == XENBLK_STATE_CONNECTED;
 	if (out->connected) {
 		nl::Features& f = out->features;
 		const FlushMode mode = static_cast<FlushMode>(kstd::read_once(flush_mode_));

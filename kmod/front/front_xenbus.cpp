@@ -40,8 +40,8 @@ int Device::probe()
 	lim_.persistent = prm.persistent != 0;
 	// a device we were unbound from was left Closed: start over, the
 	// backend prepares for a reconnect when it sees Initialising
-	if (xb_fe_glue_state(gd_) != XB_FE_INITIALISING)
-		xb_fe_glue_switch_state(gd_, XB_FE_INITIALISING);
+	if (xb_fe_glue_state(gd_) != XENBLK_STATE_INITIALISING)
+		xb_fe_glue_switch_state(gd_, XENBLK_STATE_INITIALISING);
 	use_flush_cache_ = prm.use_flush_cache != 0;
 	use_barrier_ = prm.use_barrier != 0;
 	return 0;
@@ -66,8 +66,7 @@ GrantMode Device::decide_grant_mode()
 // Most segments of a block request: the negotiated indirect maximum, or direct.
 u32 Device::max_segments() const
 {
-	return cfg_.max_indirect_segments > blkif_max_direct_segs
-		? kstd::min(cfg_.max_indirect_segments, max_block_segments) : blkif_max_direct_segs;
+	return segments_per_request(kstd::min(cfg_.max_indirect_segments, max_block_segments));
 }
 
 int Device::talk_to_backend()
@@ -104,8 +103,7 @@ int Device::talk_to_backend()
 		nr_rings_ = cfg_.nr_queues;
 	}
 	// planning scratch: the most segments a block request may have
-	const u32 max_pieces = lim_.max_indirect_segments > blkif_max_direct_segs
-		? lim_.max_indirect_segments : blkif_max_direct_segs;
+	const u32 max_pieces = segments_per_request(lim_.max_indirect_segments);
 	for (u32 q = 0; q < nr_rings_; q++) {
 		if (!keep)
 			rings_[q].reset(new (std::nothrow) Ring(this, q));
@@ -132,7 +130,7 @@ int Device::talk_to_backend()
 	set_rings_up(true);
 	xb_rt_log(XB_LOG_INFO, "%s: %u ring(s) of %u page(s), protocol %s", name_, nr_rings_,
 		  1u << cfg_.ring_order, protocol_name(cfg_.abi));
-	return xb_fe_glue_switch_state(gd_, XB_FE_INITIALISED);
+	return xb_fe_glue_switch_state(gd_, XENBLK_STATE_INITIALISED);
 }
 
 int Device::connect()
@@ -216,7 +214,7 @@ int Device::connect()
 		  cfg_.discard ? (cfg_.discard_secure ? "on (secure)" : "on") : "off",
 		  cfg_.persistent ? "on" : "off",
 		  mode_ == GrantMode::bounce ? ", bounce (untrusted backend)" : "");
-	err = xb_fe_glue_switch_state(gd_, XB_FE_CONNECTED);
+	err = xb_fe_glue_switch_state(gd_, XENBLK_STATE_CONNECTED);
 	nl_event(XENBLK_EV_CONNECTED, flush_mode_name(cfg_.flush), false);
 	return err;
 }
@@ -262,24 +260,24 @@ void Device::backend_changed(int state)
 
 	kstd::write_once(backend_state_, state);   // what a timeout sees
 	switch (state) {
-	case XB_FE_INITWAIT:
-		if (ours != XB_FE_INITIALISING)
+	case XENBLK_STATE_INITWAIT:
+		if (ours != XENBLK_STATE_INITIALISING)
 			break;
 		talk_to_backend();
 		break;
-	case XB_FE_CONNECTED:
-		if (ours != XB_FE_INITIALISED && ours != XB_FE_CONNECTED) {
-			if (ours != XB_FE_INITIALISING || talk_to_backend())
+	case XENBLK_STATE_CONNECTED:
+		if (ours != XENBLK_STATE_INITIALISED && ours != XENBLK_STATE_CONNECTED) {
+			if (ours != XENBLK_STATE_INITIALISING || talk_to_backend())
 				break;
 		}
 		connect();
 		break;
-	case XB_FE_CLOSED:
+	case XENBLK_STATE_CLOSED:
 		// Closed while we start over (rebind): it will answer Initialising
-		if (ours == XB_FE_CLOSED || (ours == XB_FE_INITIALISING && !rings_up_ && !has_disk()))
+		if (ours == XENBLK_STATE_CLOSED || (ours == XENBLK_STATE_INITIALISING && !rings_up_ && !has_disk()))
 			break;
 		[[fallthrough]];
-	case XB_FE_CLOSING:
+	case XENBLK_STATE_CLOSING:
 		close();
 		xb_fe_glue_frontend_closed(gd_);
 		break;

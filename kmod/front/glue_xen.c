@@ -24,6 +24,7 @@
 #include <xen/platform_pci.h>
 
 #include "front_services.h"
+#include "xenbus_states.h"
 #include "glue.h"
 #include "../rt/rt_api.h"
 

@@ -43,6 +43,17 @@ typedef xenblk_u32 xenblk_ring_idx_t;    /* free-running ring index */
 #define BLKIF_RSP_ERROR       (-1)
 #define BLKIF_RSP_OKAY          0
 
+/* ---- xenbus states (io/xenbus.h): each end's "state" key ---------------- */
+#define XENBLK_STATE_UNKNOWN        0
+#define XENBLK_STATE_INITIALISING   1
+#define XENBLK_STATE_INITWAIT       2   /* backend: ready for the frontend's keys */
+#define XENBLK_STATE_INITIALISED    3   /* frontend: rings and event channels published */
+#define XENBLK_STATE_CONNECTED      4
+#define XENBLK_STATE_CLOSING        5
+#define XENBLK_STATE_CLOSED         6
+#define XENBLK_STATE_RECONFIGURING  7
+#define XENBLK_STATE_RECONFIGURED   8
+
 /* ---- limits ------------------------------------------------------------ */
 #define BLKIF_SECTOR_SHIFT                    9
 #define BLKIF_SECTOR_SIZE                     512u
