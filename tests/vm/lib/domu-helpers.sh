@@ -4,17 +4,26 @@
 #   xb_await KEY [SECS]   wait for dom0's "xb_tell NAME KEY VALUE"; prints VALUE
 #   xb_flushes [DISK]     flush requests the disk completed (/sys/block/DISK/stat field 16)
 #   xb_pattern FILE BYTES random data to write
+#   xb_ext4               load ext4 before a case's first mount of it
+#   xb_readback SECTORS MIN SPAN LABEL
+#                         xvda read back in random O_DIRECT pieces, compared
+#                         with /tmp/mirror
 #   xb_domu_finish        close this domU's TAP stream (kernel log check, plan) and
 #                         print the end marker; for scripts that dom0 destroys
 #                         before they return (after tap_end).  domu-init calls it
 #                         after the script.
-# polls twice a second: every xenstore access costs dom0 time under TCG
+# waits on a xenstore watch, not by polling: a poll is a process (under TCG
+# ~50 ms of the domU's CPU each time) and a xenstore request dom0 answers.  A
+# watch fires once when it is set and then at each change; a key written
+# between the read and the watch is caught within the watch's 10 s bound.
 xb_await() {
-	_i=0
+	_d=$(( $(cut -d. -f1 /proc/uptime) + ${2:-120} ))
 	while ! xenstore-read "data/xenblk-$1" 2>/dev/null; do
-		_i=$((_i + 1)); [ $_i -le $(( ${2:-120} * 2 )) ] || return 1
-		sleep 0.5
+		_t=$(cut -d. -f1 /proc/uptime)
+		[ "$_t" -lt $_d ] || { echo "xb_await: no $1 by $_t s (deadline $_d)" >&2; return 1; }
+		timeout 10 xenstore-watch -n 2 "data/xenblk-$1" > /dev/null 2>&1
 	done
+	return 0   # (not the status of a watch the timeout ended)
 }
 xb_flushes() { awk '{print $16}' "/sys/block/${1:-xvda}/stat"; }
 # xb_ext4: loads ext4 and the crc32c its metadata checksums need (the kernel
@@ -35,6 +44,23 @@ xb_ext4_roundtrip() {
 	umount /mnt/t
 	rm -f /tmp/big
 	tap_ok "fsck is clean" e2fsck -fn "$1"
+}
+
+# xb_readback SECTORS MIN SPAN LABEL: the first SECTORS of /dev/xvda read back in
+# O_DIRECT pieces of MIN .. MIN+SPAN-1 sectors (random sizes, sector offsets),
+# compared with /tmp/mirror (one TAP line)
+xb_readback() {
+	: > /tmp/rb
+	_off=0
+	while [ $_off -lt "$1" ]; do
+		_n=$(( (RANDOM % $3) + $2 ))
+		[ $((_off + _n)) -le "$1" ] || _n=$(($1 - _off))
+		dd if=/dev/xvda bs=512 skip=$_off count=$_n iflag=direct 2>/dev/null >> /tmp/rb
+		_off=$((_off + _n))
+	done
+	tap_is "$4: the region reads back as written (odd-sized O_DIRECT reads)" \
+		"$(sha256sum < /tmp/rb)" "$(sha256sum < /tmp/mirror)"
+	rm -f /tmp/rb
 }
 
 xb_pattern() { dd if=/dev/urandom of="$1" bs="$2" count=1 iflag=fullblock 2>/dev/null; }

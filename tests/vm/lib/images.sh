@@ -83,7 +83,7 @@ domu_base_image() {
 	r=$VM_BASE_DIR/domu-$kver.root.$$
 	initramfs_skel "$r"
 	for b in $DOMU_TOOLS; do copy_bin "$r" "$b"; done
-	for b in xenstore-read xenstore-write; do copy_bin "$r" "$XEN_TREE/usr/bin/$b" "$XEN_TREE"; done
+	for b in xenstore-read xenstore-write xenstore-watch; do copy_bin "$r" "$XEN_TREE/usr/bin/$b" "$XEN_TREE"; done
 	ln -sf mke2fs "$r/usr/sbin/mkfs.ext4"; ln -sf e2fsck "$r/usr/sbin/fsck.ext4"
 	initramfs_modules "$r" "$(kernel_tree "$kver")" "$kver" $DOMU_MODULES
 	mkdir -p "$VM_BASE_DIR"
