@@ -13,7 +13,7 @@
 # A backend without feature-persistent (QEMU qdisk) must leave the pool unused
 # and the data intact.
 # vm-options: --disk loop,size=64 --vcpus 2 --timeout 1800
-# vm-seconds: 75
+# vm-seconds: 80
 # vm-skip: the no-grant-left check, when the domU has no debugfs
 # vm-cells: ours:stock ours:ours
 
@@ -41,17 +41,7 @@ pg_io() {
 	done
 	tap_is "$2: $1 rounds of parallel O_DIRECT writes succeed" "$bad" 0
 	# read back in pieces of 7 sectors .. 1 MiB, sector aligned, through the pool
-	: > /tmp/rb
-	off=0
-	while [ $off -lt $region ]; do
-		n=$(( (RANDOM % ${3:-2048}) + 7 ))
-		[ $((off + n)) -le $region ] || n=$((region - off))
-		dd if=/dev/xvda bs=512 skip=$off count=$n iflag=direct 2>/dev/null >> /tmp/rb
-		off=$((off + n))
-	done
-	tap_is "$2: the region reads back as written (odd-sized O_DIRECT reads)" \
-		"$(sha256sum < /tmp/rb)" "$(sha256sum < /tmp/mirror)"
-	rm -f /tmp/rb
+	xb_readback $region 7 "${3:-2048}" "$2"
 }
 
 domu_main() {
