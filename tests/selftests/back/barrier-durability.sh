@@ -13,7 +13,7 @@
 # The backend is loaded with flush_policy=barrier (--back-param), so the domU
 # connects in barrier-only mode from the start.
 # vm-options: --disk nullb,size=64,cache=32 --vcpus 2 --back-param flush_policy=barrier
-# vm-seconds: 50
+# vm-seconds: 58
 # vm-backends: ours
 
 domu_main() {

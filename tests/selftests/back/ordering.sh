@@ -8,7 +8,7 @@
 # The backend is loaded with flush_policy=barrier (--back-param): the domU
 # connects in barrier-only mode from the start.
 # vm-options: --disk nullb,size=64,cache=32,delay=200 --vcpus 2 --back-param flush_policy=barrier
-# vm-seconds: 55
+# vm-seconds: 57
 # vm-kernels: 6.1
 # vm-backends: ours
 # vm-fronts: stock

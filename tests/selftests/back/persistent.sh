@@ -10,7 +10,7 @@
 # domain (a page still mapped keeps a dying domain in `xl list`), and a second
 # domU reads the data back.
 # vm-options: --disk loop,size=64 --vcpus 2 --timeout 1800
-# vm-seconds: 45
+# vm-seconds: 56
 # vm-cells: stock:ours
 
 pb_io() {

@@ -3,6 +3,7 @@
 # 32, two jobs on the two queues, every block verified (crc32c) after the write
 # phase; then a random mixed read/write job verified as it goes.
 # vm-options: --disk loop,size=128 --vcpus 2 --with fio --timeout 900
+# vm-seconds: 33
 # vm-kernels: 6.1
 # vm-cells: ours:stock stock:ours
 

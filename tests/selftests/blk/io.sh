@@ -3,6 +3,7 @@
 # both sides negotiated against what the backend offered.  With Xen's own block
 # hotplug script (the cases that need no more use the test bed's lean one).
 # vm-options: --disk loop,size=64 --vcpus 2 --hotplug stock
+# vm-seconds: 30
 
 domu_main() {
 	# O_DIRECT write + read back at offsets that are sector- but not page-aligned

@@ -28,7 +28,7 @@
 # sequence and catches a loss that is not rare.  XENBLK_CUTS="B F" sets both
 # counts (e.g. "100 0": the long barrier-mode cells alone).
 # vm-options: --disk nullb,size=1024,cache=32 --vcpus 2 --timeout 1200
-# vm-seconds: 165 ours:ours=385
+# vm-seconds: 165 ours:ours=355
 # vm-long-options: --timeout 10800
 # vm-cells: stock:ours ours:ours ours:stock
 # vm-kernels: 6.1

@@ -4,7 +4,7 @@
 # device's flush count agree.  After the power cycle a second domU ("verify")
 # reads the regions back through the frontend and backend under test.
 # vm-options: --disk nullb,size=64,cache=32 --vcpus 2
-# vm-seconds: 45
+# vm-seconds: 52
 # vm-cells: stock:stock ours:stock stock:ours
 # (it reads the kernel backend's sysfs statistics, which qdisk does not have)
 

@@ -11,7 +11,7 @@
 # the mode must stay FLUSH (no downgrade, no re-issue), and the next fsync
 # succeeds.
 # vm-options: --disk nullb,size=64,cache=32 --vcpus 2
-# vm-seconds: 40
+# vm-seconds: 45
 # vm-fronts: ours
 # vm-backends: ours
 

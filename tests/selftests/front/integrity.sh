@@ -5,7 +5,7 @@
 # must read back identical to the mirror, directly and after dropping caches.
 # Ends with mkfs.ext4 + a file copy + fsck on the same disk.
 # vm-options: --disk loop,size=64 --vcpus 2
-# vm-seconds: 90
+# vm-seconds: 98
 # vm-kernels: 6.1
 # vm-cells: ours:ours
 

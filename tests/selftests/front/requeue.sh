@@ -8,6 +8,7 @@
 # every byte reads back as written, nothing was answered twice (no bad
 # response), and I/O works after.
 # vm-options: --disk nullb,size=64,cache=0 --vcpus 2 --timeout 900
+# vm-seconds: 31
 # vm-kernels: 6.1
 # vm-cells: ours:ours
 

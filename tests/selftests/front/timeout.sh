@@ -9,6 +9,7 @@
 # Before the fix there was no timeout handler: blk-mq reset the timer forever
 # and the read hung.
 # vm-options: --disk nullb,size=64 --vcpus 2 --timeout 600
+# vm-seconds: 33
 # vm-kernels: 6.1 6.12
 # vm-cells: ours:ours
 

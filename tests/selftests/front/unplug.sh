@@ -5,7 +5,7 @@
 # and loads again, and a disk that xl block-attach then gives the domU is
 # probed by the reloaded module and takes I/O that reads back.
 # vm-options: --disk loop,size=64 --vcpus 2 --with fio
-# vm-seconds: 30
+# vm-seconds: 35
 # vm-cells: ours:stock
 
 # writes the disk completed (/sys/block/xvda/stat field 5)

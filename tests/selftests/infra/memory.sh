@@ -6,7 +6,7 @@
 # Documentation/testing.md).  A case of the test bed's, not of our drivers:
 # it runs with the stock pair only.
 # vm-options: --disk loop,size=64 --vcpus 2 --timeout 600
-# vm-seconds: 45
+# vm-seconds: 54
 # vm-cells: stock:stock
 # vm-kernels: 6.1
 

@@ -6,7 +6,7 @@
 # GET finds one among them, that their counters are zero, and that they leave
 # the list when their directories are removed.
 # vm-options: --disk loop,size=64 --vcpus 1
-# vm-seconds: 40
+# vm-seconds: 47
 # vm-fronts: ours
 # vm-backends: ours
 

@@ -10,7 +10,7 @@
 # values with the kernel's reason, and its monitor prints the connect and
 # disconnect of an `xl block-attach` / `xl block-detach` of a second disk.
 # vm-options: --disk loop,size=64 --vcpus 2 --hotplug stock
-# vm-seconds: 35
+# vm-seconds: 44
 # vm-kernels: 6.1
 # vm-fronts: ours
 # vm-backends: ours
