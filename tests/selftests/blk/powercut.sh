@@ -23,7 +23,7 @@
 # Modes: our backend in barrier-only mode (flush_policy=barrier: feature-barrier
 # and no feature-flush-cache) with the stock frontend and ours; flush mode with
 # our frontend against the stock backend and ours.  10 cuts per mode and cell
-# (a cut costs 15-20 s), 100 per mode with
+# (a cut costs 13-20 s), 100 per mode with
 # XENBLK_LONG=1: a rare loss needs the long run; the default run proves the
 # sequence and catches a loss that is not rare.  XENBLK_CUTS="B F" sets both
 # counts (e.g. "100 0": the long barrier-mode cells alone).
