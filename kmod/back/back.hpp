@@ -11,6 +11,7 @@
 //   back_xenbus.cpp      xenbus state machine, connect/disconnect, resize
 //   back_io.cpp          the ring worker: dispatch, barrier order, completion
 //   back_persistent.cpp  persistent grants (kept mappings) of a ring
+//   back_throttle.cpp    I/O limits: requests held on a ring, throttle groups
 //   back_stats.cpp       statistics (sysfs table), netlink reporting
 //   back_entry.cpp       the extern "C" entry points
 //
@@ -32,6 +33,7 @@
 #include "nl_report.hpp"
 #include "nl_kernel.hpp"
 #include "grant_cache.hpp"
+#include "throttle.hpp"
 
 namespace xb::back {
 
@@ -109,6 +111,7 @@ public:
 		delete[] isegs_;
 		delete[] cslots_;
 		delete[] cbuckets_;
+		delete[] held_;
 	}
 	kstd::Errno init(Abi abi, u32 nr_pages, void* sring, u32 max_indirect, bool persistent);
 	// the worker thread (glue: xbg_ring_create)
@@ -124,11 +127,17 @@ public:
 
 private:
 	enum class Step { done, blocked, retry };
+	// a request consumed and not yet started because of the I/O limits
+	struct Held {
+		Request req;
+		u64 since_ns;
+	};
 
 	// back_io.cpp
 	int thread();
 	int work(bool stopping, bool event);
 	Step dispatch(const Request& req);
+	Step start(const Request& req, const DeviceLimits& lim, u8 rsp_op);
 	Step dispatch_indirect(const Request& req, Pending* p, const DeviceLimits& lim, u8 rsp_op);
 	Step start_io(const Request& req, Pending* p, unsigned int bio_flags,
 		      const Segment* seg, u32 n);
@@ -152,6 +161,12 @@ private:
 		p->next = free_;
 		free_ = p;
 	}
+	// back_throttle.cpp
+	// go: start it now (charged); held: in held_, started later; full: it
+	// cannot be held now (the FIFO is full, or no memory for it)
+	enum class Hold { go, held, full };
+	Hold throttle(const Request& req, u64 now);
+	void release_held(u64 now, bool all);
 	// back_persistent.cpp
 	kstd::Errno init_persistent();
 	struct MapBatch;
@@ -176,6 +191,11 @@ private:
 	bool barrier_inflight_ = false;
 	bool stop_logged_ = false;
 	bool push_ = false;
+	// requests held by the I/O limits (back_throttle.cpp): a FIFO allocated
+	// at the first hold; they entered the gate, so a barrier waits for them
+	Held* held_ = nullptr;
+	u32 held_cap_ = 0, held_head_ = 0, held_n_ = 0;
+	u64 wake_ns_ = 0;   // when the first of them may start (0: none held)
 	// a frontend (or a dying disk) must not flood the log: the first few only
 	static constexpr u32 log_limit = 8;
 	u32 logged_rejects_ = 0;
@@ -210,7 +230,13 @@ public:
 	{
 		__builtin_snprintf(name_, sizeof(name_), "vbd-%u-%u", xbg_domid(gd), xbg_handle(gd));
 	}
-	~Device() { disconnect(); close(); }
+	~Device()
+	{
+		disconnect();
+		close();
+		nlk::ListLock lock;
+		leave_group();
+	}
 
 	// back_xenbus.cpp (xenwatch thread)
 	int probe();
@@ -244,6 +270,10 @@ public:
 	}
 	void withdraw(u8 op);
 	void check_resize();
+	// I/O limits (back_throttle.cpp): its own, or its group's
+	throttle::Throttle* throttle() const { return __atomic_load_n(&thr_, __ATOMIC_ACQUIRE); }
+	void throttle_delayed(u64 now);   // a request was held
+	void throttle_free(u64 now);      // one started without waiting
 	OrderGate gate;
 	u32 nr_rings() const { return nr_rings_; }
 	void kick(u32 ring)
@@ -281,6 +311,17 @@ private:
 	void close();
 	// back_stats.cpp
 	void sum_stats(DeviceStats* s);
+	// back_throttle.cpp (netlink's device-list lock held)
+	struct LimitsChange {
+		int group;               // the device's group after the request (-1: none)
+		bool carry;              // the group changes and takes the device's limits
+		throttle::Limits lim;    // the limits, merged with the request's by apply_set
+	};
+	int prepare_limits(const nl::SetRequest& req, LimitsChange* c, nl::SetError* err) const;
+	void commit_limits(const nl::SetRequest& req, const LimitsChange& c);
+	void leave_group();
+	const char* group_name() const;   // "" when in none
+	void throttle_snapshot(nl::Snapshot* out);
 
 	xbg_dev* gd_;
 	char name_[nl::name_len];
@@ -308,6 +349,14 @@ private:
 	Abi abi_ = native_abi();
 	CacheStats retired_pgnt_ = {};
 	bool persistent_on_ = false;   // the last connect uses persistent grants
+	// I/O limits: thr_ is &own_thr_ or a group's (changed under netlink's
+	// device-list lock; groups are never freed while the module is loaded)
+	throttle::Throttle own_thr_;
+	throttle::Throttle* thr_ = &own_thr_;
+	int group_ = -1;
+	bool throttling_ = false;   // between a start event and its stop event
+	u64 last_delay_ns_ = 0;
+	u64 last_event_ns_ = 0;
 };
 
 // what the netlink family reports (back_stats.cpp; registered at module init)

@@ -190,10 +190,31 @@ Ring::Step Ring::dispatch(const Request& req)
 			dev_->kick(e.kick);
 		return Step::blocked;
 	}
+	// the I/O limits: start now, or held (still entered: a barrier waits for it)
+	if (held_n_ || dev_->throttle()->active()) {
+		switch (throttle(req, xbg_now_ns())) {
+		case Hold::go:
+			break;
+		case Hold::held:
+			return Step::done;
+		case Hold::full:   // stays parked, not entered, until wake_ns_
+			leave_gate();
+			return Step::blocked;
+		}
+	}
+	const Step st = start(req, lim, rsp_op);
+	if (st == Step::retry)
+		leave_gate();
+	return st;
+}
+
+// A request that entered the gate and may start: every path answers it,
+// starts it, or (retry: out of memory) leaves it to the caller, still entered.
+Ring::Step Ring::start(const Request& req, const DeviceLimits& lim, u8 rsp_op)
+{
 	Pending* p = get_pending();
 	if (!p) {   // cannot happen: at most ring size requests are consumed
 		xb_rt_fatal("xenblk-back: no pending slot");
-		leave_gate();
 		return Step::retry;
 	}
 	p->id = req.id;
@@ -234,7 +255,6 @@ Ring::Step Ring::dispatch(const Request& req)
 	}
 	if (st == Step::retry) {
 		stats.out_of_resources++;
-		leave_gate();
 		put_pending(p);
 	}
 	return st;
@@ -421,6 +441,10 @@ int Ring::work(bool stopping, bool event)
 	bool saw_none = false;   // the pass looked at the ring and found nothing new
 
 	reap();
+	if (held_n_)   // the I/O limits: what may start now (all, answered, when stopping)
+		release_held(xbg_now_ns(), stopping);
+	else
+		wake_ns_ = 0;   // (set again below if a request must wait)
 	if (!stopping && !ring_.stopped() && xbg_hold_requests()) {
 		// hold_requests (tests of frontends' resume): requests stay on the
 		// ring unanswered; look again after a short sleep
@@ -509,7 +533,13 @@ int Ring::thread()
 	while (!xbg_ring_should_stop(glue)) {
 		int ret;
 
-		xbg_ring_wait(glue);
+		if (wake_ns_) {   // requests held by the I/O limits: their time
+			const u64 now = xbg_now_ns();
+			if (wake_ns_ > now)
+				xbg_ring_wait_ns(glue, wake_ns_ - now);
+		} else {
+			xbg_ring_wait(glue);
+		}
 		do {
 			const bool event = xbg_ring_take_event(glue) != 0;
 

@@ -160,6 +160,9 @@ void xbg_ring_unplug(struct xbg_ring *r);
 int xbg_ring_should_stop(struct xbg_ring *r);
 /* Sleeps until a kick, an event, a completion or the stop. */
 void xbg_ring_wait(struct xbg_ring *r);
+/* The same, or until ns nanoseconds passed (an hrtimer: requests held by the
+ * I/O limits start on time). */
+void xbg_ring_wait_ns(struct xbg_ring *r, unsigned long long ns);
 /* Takes the pending kick: 1 if an event of the frontend came with it (to be
  * EOI'd with xbg_ring_eoi). */
 int xbg_ring_take_event(struct xbg_ring *r);

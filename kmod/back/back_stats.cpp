@@ -130,6 +130,7 @@ void Device::nl_snapshot(nl::Snapshot* out)
 	out->config.max_ring_order = cfg.max_ring_order;
 	out->config.persistent = cfg.persistent;
 	out->config.discard = cfg.discard;
+	throttle_snapshot(out);
 
 	DevLock lock(gd_);
 	out->has_phys = out->has_mode = opened_;
@@ -162,19 +163,33 @@ void Device::nl_reset_stats()
 	sum_stats(&nl_base_);
 }
 
+// A SET (netlink's device-list lock held): all of it or nothing.  The
+// transport settings apply at the next connect, the I/O limits at once.
 int Device::nl_configure(const nl::SetRequest& req, nl::SetError* err)
 {
-	int rc;
-	{
+	LimitsChange c;
+	int rc = prepare_limits(req, &c, err);
+	if (!rc) {
 		DevLock lock(gd_);
-		rc = nl::apply_set(req, &settings_, err);
+		rc = nl::apply_set(req, &settings_, &c.lim, err);
 	}
-	if (!rc && (req.has[XENBLK_C_MAX_QUEUES] || req.has[XENBLK_C_MAX_RING_ORDER] ||
-		    req.has[XENBLK_C_PERSISTENT]))
+	if (rc)
+		return rc;
+	if (req.has[XENBLK_C_MAX_QUEUES] || req.has[XENBLK_C_MAX_RING_ORDER] ||
+	    req.has[XENBLK_C_PERSISTENT])
 		republish_transport();
-	if (!rc)
-		xb_rt_log(XB_LOG_INFO, "%s: settings changed through netlink; they apply at the next connect", name_);
-	return rc;
+	const bool limits = nl::sets_limits(req) || req.has[XENBLK_C_THROTTLE_GROUP];
+	if (limits)
+		commit_limits(req, c);
+	for (unsigned a = XENBLK_C_FLUSH_POLICY; a <= XENBLK_C_DISCARD; a++)
+		if (req.has[a]) {
+			xb_rt_log(XB_LOG_INFO, "%s: settings changed through netlink; they apply at the next connect", name_);
+			break;
+		}
+	if (limits)
+		xb_rt_log(XB_LOG_INFO, "%s: I/O limits changed through netlink%s%s", name_,
+			  group_ >= 0 ? "; throttle group " : "", group_name());
+	return 0;
 }
 
 } // namespace xb::back

@@ -300,6 +300,11 @@ void xbg_ring_wait(struct xbg_ring *r)
 	wait_event_interruptible(r->wq, xbg_ring_has_work(r));
 }
 
+void xbg_ring_wait_ns(struct xbg_ring *r, unsigned long long ns)
+{
+	wait_event_interruptible_hrtimeout(r->wq, xbg_ring_has_work(r), ns_to_ktime(ns));
+}
+
 int xbg_ring_take_event(struct xbg_ring *r)
 {
 	int eoi = atomic_xchg(&r->eoi, 0);

@@ -69,11 +69,35 @@ bool write_config(AttrWriter& w, const Config& c)
 {
 	if (!w.nest_start(XENBLK_A_CONFIG))
 		return false;
-	const bool ok = w.put_u8(XENBLK_C_FLUSH_POLICY, flush_policy_attr(c.flush)) &&
+	bool ok = w.put_u8(XENBLK_C_FLUSH_POLICY, flush_policy_attr(c.flush)) &&
 		w.put_u32(XENBLK_C_MAX_QUEUES, c.max_queues) &&
 		w.put_u32(XENBLK_C_MAX_RING_ORDER, c.max_ring_order) &&
 		w.put_u8(XENBLK_C_PERSISTENT, c.persistent) &&
 		w.put_u8(XENBLK_C_DISCARD, c.discard);
+	for (u32 k = 0; ok && k < throttle::nr_kinds; k++) {
+		const auto kind = static_cast<throttle::Kind>(k);
+		ok = w.put_u64(rate_attr(kind), c.limits.l[k].rate, XENBLK_C_PAD) &&
+			w.put_u64(burst_attr(kind), c.limits.l[k].burst, XENBLK_C_PAD);
+	}
+	if (ok && c.group[0])
+		ok = w.put_string(XENBLK_C_THROTTLE_GROUP, c.group);
+	w.nest_end();
+	return ok;
+}
+
+bool write_throttle(AttrWriter& w, const DeviceStats& s, const ThrottleNow& t)
+{
+	if (!w.nest_start(XENBLK_S_THROTTLE))
+		return false;
+	bool ok = w.put_u64(XENBLK_T_DELAYED, s.throttled, XENBLK_T_PAD) &&
+		w.put_u64(XENBLK_T_DELAYED_NS, s.throttled_ns, XENBLK_T_PAD) &&
+		w.put_u64(XENBLK_T_HELD, s.throttle_held, XENBLK_T_PAD);
+	if (ok && (ok = w.nest_start(XENBLK_T_TOKENS))) {
+		for (u32 k = 0; ok && k < throttle::nr_kinds; k++)
+			if (t.limited[k])
+				ok = w.put_u64(rate_attr(static_cast<throttle::Kind>(k)), t.tokens[k], 0);
+		w.nest_end();
+	}
 	w.nest_end();
 	return ok;
 }
@@ -96,7 +120,7 @@ bool write_op(AttrWriter& w, unsigned o, const OpCounters& c, const LatencyHisto
 	return ok;
 }
 
-bool write_stats(AttrWriter& w, const DeviceStats& s)
+bool write_stats(AttrWriter& w, const DeviceStats& s, const ThrottleNow* t)
 {
 	if (!w.nest_start(XENBLK_A_STATS))
 		return false;
@@ -107,6 +131,8 @@ bool write_stats(AttrWriter& w, const DeviceStats& s)
 		w.put_u64(XENBLK_S_BAD, s.bad_requests, XENBLK_S_PAD) &&
 		w.put_u64(XENBLK_S_FALLBACKS, s.fallbacks, XENBLK_S_PAD) &&
 		w.put_u64(XENBLK_S_OUT_OF_RESOURCES, s.out_of_resources, XENBLK_S_PAD);
+	if (ok && t)
+		ok = write_throttle(w, s, *t);
 	w.nest_end();
 	return ok;
 }
@@ -131,7 +157,7 @@ bool write_device(AttrWriter& w, const Snapshot& s)
 		return false;
 	if (s.has_config && !write_config(w, s.config))
 		return false;
-	return write_stats(w, s.stats);
+	return write_stats(w, s.stats, s.has_config ? &s.throttle : nullptr);
 }
 
 bool write_event(AttrWriter& w, u32 event, const char* name, u32 domid, u32 devid,
@@ -156,6 +182,29 @@ void stats_since(DeviceStats* s, const DeviceStats& base)
 	s->bad_requests = minus(s->bad_requests, base.bad_requests);
 	s->fallbacks = minus(s->fallbacks, base.fallbacks);
 	s->out_of_resources = minus(s->out_of_resources, base.out_of_resources);
+	s->throttled = minus(s->throttled, base.throttled);
+	s->throttled_ns = minus(s->throttled_ns, base.throttled_ns);
+}
+
+bool group_name_ok(const char* s)
+{
+	size_t n = 0;
+	for (; s[n]; n++) {
+		const char c = s[n];
+		if (n + 1 >= group_len ||
+		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return n > 0;
+}
+
+bool sets_limits(const SetRequest& req)
+{
+	for (u32 a = XENBLK_C_IOPS_READ; a <= XENBLK_C_BPS_BURST; a++)
+		if (req.has[a])
+			return true;
+	return false;
 }
 
 void BackSettings::apply(BackendConfig* cfg) const
@@ -172,20 +221,27 @@ void BackSettings::apply(BackendConfig* cfg) const
 		cfg->persistent = persistent;
 }
 
-int apply_set(const SetRequest& req, BackSettings* s, SetError* err)
+int apply_set(const SetRequest& req, BackSettings* s, throttle::Limits* lim, SetError* err)
 {
 	BackSettings n = *s;
+	throttle::Limits nl = *lim;
 	bool any = false;
 
 	for (unsigned a = 1; a <= XENBLK_C_MAX; a++)
 		any = any || req.has[a];
+	if (req.has[XENBLK_C_PAD]) {
+		err->why = "XENBLK_C_PAD is padding, not a setting";
+		err->attr = XENBLK_C_PAD;
+		return to_int(kstd::Errno::inval);
+	}
 	if (!any) {
 		err->why = "nothing to set: the request has no setting";
 		err->attr = 0;
 		return to_int(kstd::Errno::inval);
 	}
 	if (req.has[XENBLK_C_FLUSH_POLICY]) {
-		if (!flush_policy_from_attr(req.val[XENBLK_C_FLUSH_POLICY], &n.flush)) {
+		if (req.val[XENBLK_C_FLUSH_POLICY] > 0xff ||
+		    !flush_policy_from_attr(static_cast<u32>(req.val[XENBLK_C_FLUSH_POLICY]), &n.flush)) {
 			err->why = "flush policy must be none, barrier, flush, auto or both";
 			err->attr = XENBLK_C_FLUSH_POLICY;
 			return to_int(kstd::Errno::inval);
@@ -193,27 +249,27 @@ int apply_set(const SetRequest& req, BackSettings* s, SetError* err)
 		n.has_flush = true;
 	}
 	if (req.has[XENBLK_C_MAX_QUEUES]) {
-		const u32 v = req.val[XENBLK_C_MAX_QUEUES];
+		const u64 v = req.val[XENBLK_C_MAX_QUEUES];
 		if (v < 1 || v > max_queues_limit) {
 			err->why = "max queues must be 1..32";
 			err->attr = XENBLK_C_MAX_QUEUES;
 			return to_int(kstd::Errno::inval);
 		}
 		n.has_max_queues = true;
-		n.max_queues = v;
+		n.max_queues = static_cast<u32>(v);
 	}
 	if (req.has[XENBLK_C_MAX_RING_ORDER]) {
-		const u32 v = req.val[XENBLK_C_MAX_RING_ORDER];
+		const u64 v = req.val[XENBLK_C_MAX_RING_ORDER];
 		if (v > blkif_max_ring_order) {
 			err->why = "max ring order must be 0..4 (1 to 16 pages)";
 			err->attr = XENBLK_C_MAX_RING_ORDER;
 			return to_int(kstd::Errno::inval);
 		}
 		n.has_max_ring_order = true;
-		n.max_ring_order = v;
+		n.max_ring_order = static_cast<u32>(v);
 	}
 	if (req.has[XENBLK_C_PERSISTENT]) {
-		const u32 v = req.val[XENBLK_C_PERSISTENT];
+		const u64 v = req.val[XENBLK_C_PERSISTENT];
 		if (v > 1) {
 			err->why = "persistent must be 0 or 1";
 			err->attr = XENBLK_C_PERSISTENT;
@@ -223,7 +279,7 @@ int apply_set(const SetRequest& req, BackSettings* s, SetError* err)
 		n.persistent = v == 1;
 	}
 	if (req.has[XENBLK_C_DISCARD]) {
-		const u32 v = req.val[XENBLK_C_DISCARD];
+		const u64 v = req.val[XENBLK_C_DISCARD];
 		if (v > 1) {
 			err->why = "discard must be 0 or 1";
 			err->attr = XENBLK_C_DISCARD;
@@ -232,7 +288,31 @@ int apply_set(const SetRequest& req, BackSettings* s, SetError* err)
 		n.has_discard = true;
 		n.discard = v == 1;
 	}
+	for (u32 k = 0; k < throttle::nr_kinds; k++) {
+		const auto kind = static_cast<throttle::Kind>(k);
+		if (req.has[rate_attr(kind)])
+			nl.l[k].rate = req.val[rate_attr(kind)];
+		if (req.has[burst_attr(kind)])
+			nl.l[k].burst = req.val[burst_attr(kind)];
+	}
+	throttle::Kind kind;
+	const throttle::Bad bad = throttle::check(nl, &kind);
+	if (bad != throttle::Bad::none) {
+		err->why = bad == throttle::Bad::rate_too_high
+			? "a rate must be at most 10000000000 per second (0: no limit)"
+			: "a burst must be at most 60 seconds at its rate";
+		// the attribute of this request that made it so (the rate, else the burst)
+		err->attr = req.has[burst_attr(kind)] && bad == throttle::Bad::burst_too_high
+			? burst_attr(kind) : rate_attr(kind);
+		return to_int(kstd::Errno::inval);
+	}
+	if (req.has[XENBLK_C_THROTTLE_GROUP] && req.group[0] && !group_name_ok(req.group)) {
+		err->why = "a throttle group is named by 1 to 15 of A-Z a-z 0-9 _ . - (\"\" leaves it)";
+		err->attr = XENBLK_C_THROTTLE_GROUP;
+		return to_int(kstd::Errno::inval);
+	}
 	*s = n;
+	*lim = nl;
 	return 0;
 }
 

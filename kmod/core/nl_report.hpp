@@ -10,6 +10,7 @@
 #include "kstd.hpp"
 #include "stats.hpp"
 #include "negotiate.hpp"
+#include "throttle.hpp"
 #include "xenblk/netlink.h"
 
 namespace xb::nl {
@@ -46,16 +47,29 @@ struct Features {
 	Abi abi = native_abi();
 };
 
-// A backend device's settings in force for its next connect.
+inline constexpr size_t name_len = 32;
+// a throttle group's name: 1..15 of [A-Za-z0-9_.-] and the NUL
+inline constexpr size_t group_len = 16;
+bool group_name_ok(const char* s);
+
+// A backend device's settings in force for its next connect, and its I/O
+// limits (in force now; those of its group if it is in one).
 struct Config {
 	FlushPolicy flush = FlushPolicy::automatic;
 	u32 max_queues = 1;
 	u32 max_ring_order = 0;
 	bool persistent = false;
 	bool discard = true;
+	throttle::Limits limits;
+	char group[group_len] = {};   // "": none
 };
 
-inline constexpr size_t name_len = 32;
+// The backend's limits at work now (XENBLK_S_THROTTLE's tokens; its counters
+// and the held requests are in DeviceStats).
+struct ThrottleNow {
+	bool limited[throttle::nr_kinds] = {};
+	u64 tokens[throttle::nr_kinds] = {};
+};
 
 struct Snapshot {
 	char name[name_len] = {};
@@ -71,8 +85,9 @@ struct Snapshot {
 	bool connected = false;    // features and sectors are valid
 	u64 sectors = 0;
 	Features features;
-	bool has_config = false;   // backend
+	bool has_config = false;   // backend: config and throttle are valid
 	Config config;
+	ThrottleNow throttle;
 	DeviceStats stats = {};
 };
 
@@ -97,8 +112,17 @@ void stats_since(DeviceStats* s, const DeviceStats& base);
 // checked by the netlink policy).
 struct SetRequest {
 	bool has[XENBLK_C_MAX + 1] = {};
-	u32 val[XENBLK_C_MAX + 1] = {};
+	u64 val[XENBLK_C_MAX + 1] = {};
+	char group[group_len] = {};   // XENBLK_C_THROTTLE_GROUP (has[] says if given)
 };
+
+// The XENBLK_C_* attribute of a limit's rate and of its burst.
+inline constexpr u16 rate_attr(throttle::Kind k) { return static_cast<u16>(static_cast<u32>(XENBLK_C_IOPS_READ) + static_cast<u32>(k)); }
+inline constexpr u16 burst_attr(throttle::Kind k) { return static_cast<u16>(static_cast<u32>(XENBLK_C_IOPS_READ_BURST) + static_cast<u32>(k)); }
+static_assert(XENBLK_C_BPS == rate_attr(throttle::bps_total) &&
+	      XENBLK_C_BPS_BURST == burst_attr(throttle::bps_total));
+// Whether a request sets limits (rates or bursts), or the group.
+bool sets_limits(const SetRequest& req);
 
 // Per-device settings that override the module parameters.
 struct BackSettings {
@@ -127,8 +151,10 @@ struct SetError {
 	u16 attr = 0;                // the XENBLK_C_* it is about, 0 for the request
 };
 
-// All of req or nothing: on success *s holds the merged settings and 0 is
-// returned; otherwise -EINVAL (or -EOPNOTSUPP) and *err says why.
-int apply_set(const SetRequest& req, BackSettings* s, SetError* err);
+// All of req or nothing: on success *s holds the merged settings and *lim the
+// merged limits (the device's or its group's before), and 0 is returned;
+// otherwise -EINVAL and *err says why, and neither changed.  The group is
+// checked (group_name_ok or "") but not applied: the driver owns groups.
+int apply_set(const SetRequest& req, BackSettings* s, throttle::Limits* lim, SetError* err);
 
 } // namespace xb::nl

@@ -68,6 +68,9 @@ struct RingStats {
 	kstd::u64 barrier_waited;   // backend: those requests, summed (each completed before the barrier)
 	kstd::u64 indirect_kept;    // backend: indirect pages read through kept (persistent) mappings
 	kstd::u64 indirect_mapped;  // backend: indirect pages mapped for their request only
+	kstd::u64 throttled;        // backend: requests that waited for the I/O limits
+	kstd::u64 throttled_ns;     // backend: their waits, summed
+	kstd::u64 throttle_held;    // backend: requests waiting for them now
 
 	void complete(StatOp o, kstd::u64 sectors, kstd::s16 status, kstd::u64 latency_ns)
 	{
@@ -103,6 +106,9 @@ struct DeviceStats : RingStats {
 		barrier_waited += r.barrier_waited;
 		indirect_kept += r.indirect_kept;
 		indirect_mapped += r.indirect_mapped;
+		throttled += r.throttled;
+		throttled_ns += r.throttled_ns;
+		throttle_held += r.throttle_held;
 	}
 };
 

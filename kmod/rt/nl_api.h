@@ -28,20 +28,24 @@ int xb_nl_get(struct xbnl_msg *m, const char *name, const char **why);
 /* Appends devices from *pos on; *pos is where the next call goes on.
  * 0 (done or message full) or -errno. */
 int xb_nl_dump(struct xbnl_msg *m, unsigned long *pos);
-/* has[i], val[i] for i = 1..XENBLK_C_MAX: the XENBLK_A_CONFIG nest */
-int xb_nl_set(const char *name, const unsigned char *has, const unsigned int *val,
-	      const char **why, int *bad_attr);
+/* has[i], val[i] for i = 1..XENBLK_C_MAX: the XENBLK_A_CONFIG nest (str[i]
+ * for a string attribute, NULL otherwise) */
+int xb_nl_set(const char *name, const unsigned char *has, const unsigned long long *val,
+	      const char *const *str, const char **why, int *bad_attr);
 int xb_nl_reset(const char *name, const char **why);
 
 /* ---- C++ -> nl_services.c ---- */
 
 /* What a family offers: decided by C++, applied when it is registered. */
-#define XBNL_SPEC_CONFIG_SLOTS 16   /* > XENBLK_C_MAX */
+#define XBNL_SPEC_CONFIG_SLOTS 32   /* > XENBLK_C_MAX */
+#define XBNL_SPEC_STRING 0xff       /* config_bytes: a NUL-terminated string ... */
+#define XBNL_SPEC_STRING_MAX 15     /* ... of at most this many characters */
 #define XBNL_SPEC_CMD_SLOTS 8       /* > XENBLK_CMD_MAX */
 struct xbnl_spec {
 	int has_set;                                          /* XENBLK_CMD_DEV_SET exists */
 	unsigned char admin_only[XBNL_SPEC_CMD_SLOTS];        /* by command: CAP_NET_ADMIN */
-	unsigned char config_bytes[XBNL_SPEC_CONFIG_SLOTS];   /* by XENBLK_C_*: 1 u8, 4 u32, 0 refused */
+	unsigned char config_bytes[XBNL_SPEC_CONFIG_SLOTS];   /* by XENBLK_C_*: 1 u8, 4 u32, 8 u64,
+								 XBNL_SPEC_STRING, 0 refused */
 };
 /* Registers the family (module init, before any request can arrive): 0 or -errno. */
 int xbnl_register(const struct xbnl_spec *spec);

@@ -94,7 +94,8 @@ static int xbnl_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[XENBLK_C_MAX + 1] = {};
 	unsigned char has[XENBLK_C_MAX + 1] = {};
-	unsigned int val[XENBLK_C_MAX + 1] = {};
+	unsigned long long val[XENBLK_C_MAX + 1] = {};
+	const char *str[XENBLK_C_MAX + 1] = {};
 	const char *why = NULL;
 	int bad = 0, err, i;
 
@@ -109,9 +110,16 @@ static int xbnl_set_doit(struct sk_buff *skb, struct genl_info *info)
 		if (!tb[i])
 			continue;
 		has[i] = 1;
-		val[i] = nla_len(tb[i]) == 1 ? nla_get_u8(tb[i]) : nla_get_u32(tb[i]);
+		/* the policy fixed each attribute's type: its length tells it */
+		switch (xbnl_config_policy[i].type) {
+		case NLA_U8: val[i] = nla_get_u8(tb[i]); break;
+		case NLA_U32: val[i] = nla_get_u32(tb[i]); break;
+		case NLA_U64: val[i] = nla_get_u64(tb[i]); break;
+		case NLA_NUL_STRING: str[i] = nla_data(tb[i]); break;
+		default: break;
+		}
 	}
-	err = xb_nl_set(xbnl_name(info), has, val, &why, &bad);
+	err = xb_nl_set(xbnl_name(info), has, val, str, &why, &bad);
 	if (err)
 		xbnl_why(info, why, bad > 0 && bad <= XENBLK_C_MAX && tb[bad] ? tb[bad] :
 			 info->attrs[XENBLK_A_NAME]);

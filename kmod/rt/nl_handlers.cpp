@@ -79,6 +79,10 @@ int register_family(const Report* report)
 		spec.config_bytes[XENBLK_C_MAX_RING_ORDER] = 4;
 		spec.config_bytes[XENBLK_C_PERSISTENT] = 1;
 		spec.config_bytes[XENBLK_C_DISCARD] = 1;
+		for (u16 a = XENBLK_C_IOPS_READ; a <= XENBLK_C_BPS_BURST; a++)
+			spec.config_bytes[a] = 8;
+		spec.config_bytes[XENBLK_C_THROTTLE_GROUP] = XBNL_SPEC_STRING;
+		static_assert(XBNL_SPEC_STRING_MAX + 1 == nl::group_len);
 	}
 	report_ = report;
 	const int err = xbnl_register(&spec);
@@ -147,13 +151,23 @@ extern "C" int xb_nl_dump(struct xbnl_msg* m, unsigned long* pos)
 	}
 }
 
-extern "C" int xb_nl_set(const char* name, const unsigned char* has, const unsigned int* val,
-			 const char** why, int* bad_attr)
+extern "C" int xb_nl_set(const char* name, const unsigned char* has, const unsigned long long* val,
+			 const char* const* str, const char** why, int* bad_attr)
 {
 	nl::SetRequest req;
 	for (unsigned a = 1; a <= XENBLK_C_MAX; a++) {
 		req.has[a] = has[a] != 0;
 		req.val[a] = val[a];
+	}
+	if (req.has[XENBLK_C_THROTTLE_GROUP]) {
+		// the policy bounds it (XBNL_SPEC_STRING_MAX); a longer one is refused all the same
+		const char* g = str[XENBLK_C_THROTTLE_GROUP];
+		if (!g || kstd::strlen(g) >= nl::group_len) {
+			*why = "a throttle group is named by 1 to 15 characters";
+			*bad_attr = XENBLK_C_THROTTLE_GROUP;
+			return to_int(kstd::Errno::inval);
+		}
+		__builtin_memcpy(req.group, g, kstd::strlen(g) + 1);
 	}
 	nlk::ListLock lock;
 	void* dev = nlk::find(name, why);

@@ -28,6 +28,11 @@ int xbnl_register(const struct xbnl_spec *spec)
 		switch (spec->config_bytes[i]) {
 		case 1: xbnl_config_policy[i].type = NLA_U8; break;
 		case 4: xbnl_config_policy[i].type = NLA_U32; break;
+		case 8: xbnl_config_policy[i].type = NLA_U64; break;
+		case XBNL_SPEC_STRING:
+			xbnl_config_policy[i].type = NLA_NUL_STRING;
+			xbnl_config_policy[i].len = XBNL_SPEC_STRING_MAX;
+			break;
 		default: xbnl_config_policy[i].type = NLA_UNSPEC; break;
 		}
 	}

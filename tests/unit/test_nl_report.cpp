@@ -211,6 +211,9 @@ TEST(NlReport, FlushPolicyAttributesRoundTrip)
 	EXPECT_EQ(xb::nl::flush_mode_attr(xb::FlushMode::none), XENBLK_FLUSH_NONE);
 }
 
+// the limits apply_set merges into (not the subject of these cases)
+static xb::throttle::Limits tl;
+
 TEST(NlSet, AcceptsAndMerges)
 {
 	xb::nl::BackSettings s;
@@ -218,13 +221,13 @@ TEST(NlSet, AcceptsAndMerges)
 	xb::nl::SetError e;
 	q.has[XENBLK_C_FLUSH_POLICY] = true;
 	q.val[XENBLK_C_FLUSH_POLICY] = XENBLK_FLUSH_BARRIER;
-	ASSERT_EQ(xb::nl::apply_set(q, &s, &e), 0);
+	ASSERT_EQ(xb::nl::apply_set(q, &s, &tl, &e), 0);
 	xb::nl::SetRequest q2;
 	q2.has[XENBLK_C_MAX_QUEUES] = true;
 	q2.val[XENBLK_C_MAX_QUEUES] = 3;
 	q2.has[XENBLK_C_DISCARD] = true;
 	q2.val[XENBLK_C_DISCARD] = 0;
-	ASSERT_EQ(xb::nl::apply_set(q2, &s, &e), 0);
+	ASSERT_EQ(xb::nl::apply_set(q2, &s, &tl, &e), 0);
 	xb::BackendConfig cfg;
 	cfg.max_queues = 8;
 	cfg.max_ring_order = 2;
@@ -255,7 +258,7 @@ TEST(NlSet, RefusesWithAReasonAndChangesNothing)
 		q.val[XENBLK_C_MAX_RING_ORDER] = 1;
 		q.has[c.attr] = true;
 		q.val[c.attr] = c.val;
-		EXPECT_EQ(xb::nl::apply_set(q, &s, &e), c.err) << c.attr << "=" << c.val;
+		EXPECT_EQ(xb::nl::apply_set(q, &s, &tl, &e), c.err) << c.attr << "=" << c.val;
 		ASSERT_NE(e.why, nullptr);
 		EXPECT_NE(std::string(e.why).find(c.why), std::string::npos) << e.why;
 		EXPECT_EQ(e.attr, c.attr);
@@ -264,12 +267,12 @@ TEST(NlSet, RefusesWithAReasonAndChangesNothing)
 	xb::nl::BackSettings s;
 	xb::nl::SetRequest empty;
 	xb::nl::SetError e;
-	EXPECT_EQ(xb::nl::apply_set(empty, &s, &e), -22);
+	EXPECT_EQ(xb::nl::apply_set(empty, &s, &tl, &e), -22);
 	EXPECT_STREQ(e.why, "nothing to set: the request has no setting");
 	xb::nl::SetRequest off;
 	off.has[XENBLK_C_PERSISTENT] = true;
 	off.val[XENBLK_C_PERSISTENT] = 0;
-	EXPECT_EQ(xb::nl::apply_set(off, &s, &e), 0);
+	EXPECT_EQ(xb::nl::apply_set(off, &s, &tl, &e), 0);
 	EXPECT_TRUE(s.has_persistent);
 	xb::BackendConfig cfg;
 	cfg.persistent = true;
@@ -278,7 +281,165 @@ TEST(NlSet, RefusesWithAReasonAndChangesNothing)
 	xb::nl::SetRequest on;
 	on.has[XENBLK_C_PERSISTENT] = true;
 	on.val[XENBLK_C_PERSISTENT] = 1;
-	EXPECT_EQ(xb::nl::apply_set(on, &s, &e), 0);
+	EXPECT_EQ(xb::nl::apply_set(on, &s, &tl, &e), 0);
 	s.apply(&cfg);
 	EXPECT_TRUE(cfg.persistent);
+}
+
+// ---- I/O limits (XENBLK_C_IOPS_READ..XENBLK_C_THROTTLE_GROUP, XENBLK_S_THROTTLE) ----
+
+TEST(NlLimits, ReportedInConfigAndStats)
+{
+	xb::nl::Snapshot s = backend_snapshot();
+	s.config.limits.l[xb::throttle::iops_read].rate = 500;
+	s.config.limits.l[xb::throttle::bps_write] = {10485760, 2097152};
+	snprintf(s.config.group, sizeof(s.config.group), "tenant-a");
+	s.throttle.limited[xb::throttle::iops_read] = true;
+	s.throttle.tokens[xb::throttle::iops_read] = 42;
+	s.stats.throttled = 7;
+	s.stats.throttled_ns = 123456789;
+	s.stats.throttle_held = 3;
+	Recorder r;
+	ASSERT_TRUE(xb::nl::write_device(r, s));
+	const std::string c = std::to_string(XENBLK_A_CONFIG) + ".";
+	EXPECT_EQ(r.get(c + std::to_string(XENBLK_C_IOPS_READ)), "500");
+	EXPECT_EQ(r.get(c + std::to_string(XENBLK_C_IOPS_READ_BURST)), "0");
+	EXPECT_EQ(r.get(c + std::to_string(XENBLK_C_BPS_WRITE)), "10485760");
+	EXPECT_EQ(r.get(c + std::to_string(XENBLK_C_BPS_WRITE_BURST)), "2097152");
+	EXPECT_EQ(r.get(c + std::to_string(XENBLK_C_BPS)), "0");   // every limit, 0: none
+	EXPECT_EQ(r.get(c + std::to_string(XENBLK_C_THROTTLE_GROUP)), "tenant-a");
+	const std::string t = std::to_string(XENBLK_A_STATS) + "." + std::to_string(XENBLK_S_THROTTLE) + ".";
+	EXPECT_EQ(r.get(t + std::to_string(XENBLK_T_DELAYED)), "7");
+	EXPECT_EQ(r.get(t + std::to_string(XENBLK_T_DELAYED_NS)), "123456789");
+	EXPECT_EQ(r.get(t + std::to_string(XENBLK_T_HELD)), "3");
+	// tokens only of the limits set
+	EXPECT_EQ(r.get(t + std::to_string(XENBLK_T_TOKENS) + "." + std::to_string(XENBLK_C_IOPS_READ)), "42");
+	EXPECT_EQ(r.count(t + std::to_string(XENBLK_T_TOKENS) + "." + std::to_string(XENBLK_C_BPS_WRITE)), 0u);
+	EXPECT_FALSE(r.open());
+
+	// no group: no group attribute; a frontend has no throttle section
+	s.config.group[0] = 0;
+	Recorder r2;
+	ASSERT_TRUE(xb::nl::write_device(r2, s));
+	EXPECT_EQ(r2.count(c + std::to_string(XENBLK_C_THROTTLE_GROUP)), 0u);
+	s.has_config = false;
+	Recorder r3;
+	ASSERT_TRUE(xb::nl::write_device(r3, s));
+	EXPECT_EQ(r3.count(t + std::to_string(XENBLK_T_DELAYED)), 0u);
+}
+
+TEST(NlLimits, SetMergesLimitsAndLeavesTheRest)
+{
+	xb::nl::BackSettings s;
+	xb::nl::SetError e;
+	xb::throttle::Limits lim;
+	lim.l[xb::throttle::iops_write].rate = 100;
+	xb::nl::SetRequest q;
+	q.has[XENBLK_C_IOPS_READ] = true;
+	q.val[XENBLK_C_IOPS_READ] = 300;
+	q.has[XENBLK_C_BPS_BURST] = true;
+	q.val[XENBLK_C_BPS_BURST] = 4096;
+	q.has[XENBLK_C_BPS] = true;
+	q.val[XENBLK_C_BPS] = 10000000000ull;   // the largest rate
+	EXPECT_TRUE(xb::nl::sets_limits(q));
+	ASSERT_EQ(xb::nl::apply_set(q, &s, &lim, &e), 0);
+	EXPECT_EQ(lim.l[xb::throttle::iops_read].rate, 300u);
+	EXPECT_EQ(lim.l[xb::throttle::iops_write].rate, 100u);   // not in the request: kept
+	EXPECT_EQ(lim.l[xb::throttle::bps_total].rate, 10000000000ull);
+	EXPECT_EQ(lim.l[xb::throttle::bps_total].burst, 4096u);
+	EXPECT_FALSE(s.has_flush);   // no transport setting touched
+
+	xb::nl::SetRequest off;   // 0 removes a limit
+	off.has[XENBLK_C_IOPS_READ] = true;
+	off.val[XENBLK_C_IOPS_READ] = 0;
+	ASSERT_EQ(xb::nl::apply_set(off, &s, &lim, &e), 0);
+	EXPECT_EQ(lim.l[xb::throttle::iops_read].rate, 0u);
+
+	xb::nl::SetRequest g;   // the group alone is a request of its own
+	g.has[XENBLK_C_THROTTLE_GROUP] = true;
+	snprintf(g.group, sizeof(g.group), "web.1_a-b");
+	EXPECT_FALSE(xb::nl::sets_limits(g));
+	EXPECT_EQ(xb::nl::apply_set(g, &s, &lim, &e), 0);
+	g.group[0] = 0;   // "" leaves
+	EXPECT_EQ(xb::nl::apply_set(g, &s, &lim, &e), 0);
+}
+
+TEST(NlLimits, RefusesOutOfRangeAndChangesNothing)
+{
+	struct Case { int attr; uint64_t val; const char* why; int blame; };
+	const Case cases[] = {
+		{XENBLK_C_IOPS_READ, 10000000001ull, "a rate must be at most 10000000000", XENBLK_C_IOPS_READ},
+		{XENBLK_C_BPS, ~0ull, "a rate must be at most", XENBLK_C_BPS},
+		// 100/s for at most 60 s: 6000 is the largest burst
+		{XENBLK_C_IOPS_WRITE_BURST, 6100, "a burst must be at most 60 seconds", XENBLK_C_IOPS_WRITE_BURST},
+	};
+	for (const Case& c : cases) {
+		xb::nl::BackSettings s;
+		xb::nl::SetError e;
+		xb::throttle::Limits lim;
+		lim.l[xb::throttle::iops_write].rate = 100;
+		xb::nl::SetRequest q;
+		q.has[XENBLK_C_MAX_RING_ORDER] = true;   // valid, and not applied either
+		q.val[XENBLK_C_MAX_RING_ORDER] = 1;
+		q.has[XENBLK_C_IOPS_WRITE] = true;
+		q.val[XENBLK_C_IOPS_WRITE] = 100;
+		q.has[c.attr] = true;
+		q.val[c.attr] = c.val;
+		EXPECT_EQ(xb::nl::apply_set(q, &s, &lim, &e), -22) << c.attr;
+		ASSERT_NE(e.why, nullptr);
+		EXPECT_NE(std::string(e.why).find(c.why), std::string::npos) << e.why;
+		EXPECT_EQ(e.attr, c.blame);
+		EXPECT_FALSE(s.has_max_ring_order);
+		EXPECT_EQ(lim.l[xb::throttle::iops_write].burst, 0u);
+		EXPECT_EQ(lim.l[xb::throttle::iops_read].rate, 0u);
+	}
+	// a burst that the rate makes too long: the rate is the one blamed when
+	// the request sets no burst
+	xb::nl::BackSettings s;
+	xb::nl::SetError e;
+	xb::throttle::Limits lim;
+	lim.l[xb::throttle::iops_read].burst = 6100;
+	xb::nl::SetRequest q;
+	q.has[XENBLK_C_IOPS_READ] = true;
+	q.val[XENBLK_C_IOPS_READ] = 100;
+	EXPECT_EQ(xb::nl::apply_set(q, &s, &lim, &e), -22);
+	EXPECT_EQ(e.attr, XENBLK_C_IOPS_READ);
+	EXPECT_EQ(lim.l[xb::throttle::iops_read].rate, 0u);
+}
+
+TEST(NlLimits, GroupNames)
+{
+	EXPECT_TRUE(xb::nl::group_name_ok("a"));
+	EXPECT_TRUE(xb::nl::group_name_ok("ABCdef-012_.xyz"));   // 15: the longest
+	EXPECT_FALSE(xb::nl::group_name_ok(""));
+	EXPECT_FALSE(xb::nl::group_name_ok("ABCdef-012_.xyzw"));   // 16
+	EXPECT_FALSE(xb::nl::group_name_ok("a b"));
+	EXPECT_FALSE(xb::nl::group_name_ok("a/b"));
+	EXPECT_FALSE(xb::nl::group_name_ok("\xc3\xa9"));
+	xb::nl::BackSettings s;
+	xb::nl::SetError e;
+	xb::throttle::Limits lim;
+	xb::nl::SetRequest q;
+	q.has[XENBLK_C_THROTTLE_GROUP] = true;
+	snprintf(q.group, sizeof(q.group), "x y");
+	q.has[XENBLK_C_IOPS] = true;
+	q.val[XENBLK_C_IOPS] = 10;
+	EXPECT_EQ(xb::nl::apply_set(q, &s, &lim, &e), -22);
+	EXPECT_EQ(e.attr, XENBLK_C_THROTTLE_GROUP);
+	EXPECT_EQ(lim.l[xb::throttle::iops_total].rate, 0u);   // nothing applied
+}
+
+TEST(NlLimits, StatsSinceResetKeepsLevels)
+{
+	xb::DeviceStats now{}, base{};
+	now.throttled = 10;
+	now.throttled_ns = 5000;
+	now.throttle_held = 4;
+	base.throttled = 3;
+	base.throttled_ns = 1000;
+	base.throttle_held = 9;
+	xb::nl::stats_since(&now, base);
+	EXPECT_EQ(now.throttled, 7u);
+	EXPECT_EQ(now.throttled_ns, 4000u);
+	EXPECT_EQ(now.throttle_held, 4u);   // a level: not reset
 }

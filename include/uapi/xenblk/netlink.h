@@ -10,7 +10,7 @@
  * Documentation/netlink.md describes every command and attribute.
  *
  * Like blkif.h this header includes nothing: C (kernel and userspace) and C++
- * include it alike.  Integer attributes are NLA_U8/U32 as noted; every counter
+ * include it alike.  Integer attributes are NLA_U8/U32/U64 as noted; every counter
  * is NLA_U64 (padded with XENBLK_A_PAD / XENBLK_S_PAD / XENBLK_O_PAD).
  */
 #ifndef XENBLK_UAPI_NETLINK_H
@@ -90,6 +90,24 @@ enum xenblk_config_attr {
 	XENBLK_C_MAX_RING_ORDER,/* u32: 0..4 */
 	XENBLK_C_PERSISTENT,    /* u8: 0 or 1: offer feature-persistent (grants kept mapped) */
 	XENBLK_C_DISCARD,       /* u8: 0 or 1 */
+	/* I/O limits (Documentation/throttle.md): unlike the settings above they
+	 * apply at once, connected or not.  Rates per second, 0 = no limit;
+	 * bursts in the rate's units, 0 = a tenth of a second's worth. */
+	XENBLK_C_IOPS_READ,     /* u64: read requests */
+	XENBLK_C_IOPS_WRITE,    /* u64: write and discard requests */
+	XENBLK_C_IOPS,          /* u64: all of them */
+	XENBLK_C_BPS_READ,      /* u64: bytes read */
+	XENBLK_C_BPS_WRITE,     /* u64: bytes written */
+	XENBLK_C_BPS,           /* u64: bytes read and written */
+	XENBLK_C_IOPS_READ_BURST,  /* u64: the burst of each rate above, same order */
+	XENBLK_C_IOPS_WRITE_BURST,
+	XENBLK_C_IOPS_BURST,
+	XENBLK_C_BPS_READ_BURST,
+	XENBLK_C_BPS_WRITE_BURST,
+	XENBLK_C_BPS_BURST,
+	XENBLK_C_THROTTLE_GROUP,/* string (1..15 of [A-Za-z0-9_.-]): devices of one
+				 * group share one set of limits; "" leaves the group */
+	XENBLK_C_PAD,
 	__XENBLK_C_MAX,
 };
 #define XENBLK_C_MAX (__XENBLK_C_MAX - 1)
@@ -103,6 +121,7 @@ enum xenblk_stats_attr {
 	XENBLK_S_BAD,           /* u64: backend: rejected requests; frontend: bad responses */
 	XENBLK_S_FALLBACKS,     /* u64: frontend: flush-mode downgrades; backend: features withdrawn */
 	XENBLK_S_OUT_OF_RESOURCES, /* u64: backend: waits for memory or grants */
+	XENBLK_S_THROTTLE,      /* nest XENBLK_T_*: backend, the device's I/O limits at work */
 	__XENBLK_S_MAX,
 };
 #define XENBLK_S_MAX (__XENBLK_S_MAX - 1)
@@ -130,6 +149,20 @@ enum xenblk_op_attr {
 };
 #define XENBLK_O_MAX (__XENBLK_O_MAX - 1)
 
+/* XENBLK_S_THROTTLE */
+enum xenblk_throttle_attr {
+	XENBLK_T_UNSPEC,
+	XENBLK_T_PAD,
+	XENBLK_T_DELAYED,       /* u64: requests that waited for the limits */
+	XENBLK_T_DELAYED_NS,    /* u64: their waits, summed (ns) */
+	XENBLK_T_HELD,          /* u64: requests waiting now (not reset) */
+	XENBLK_T_TOKENS,        /* nest: attribute type XENBLK_C_IOPS_READ..XENBLK_C_BPS
+				 * (u64): what each set limit may still run ahead now,
+				 * in its units (not reset) */
+	__XENBLK_T_MAX,
+};
+#define XENBLK_T_MAX (__XENBLK_T_MAX - 1)
+
 /* XENBLK_A_EVENT */
 enum xenblk_event {
 	XENBLK_EV_UNSPEC,
@@ -138,6 +171,8 @@ enum xenblk_event {
 	XENBLK_EV_FEATURE_DOWNGRADED,  /* frontend: flush mode lowered; backend: feature withdrawn */
 	XENBLK_EV_RING_ERROR,          /* a ring was stopped or the device broken */
 	XENBLK_EV_BAD_REQUEST,         /* backend: request rejected; frontend: bad response */
+	XENBLK_EV_THROTTLE_START,      /* backend: requests began to wait for the limits */
+	XENBLK_EV_THROTTLE_STOP,       /* backend: they no longer do (see throttle.md) */
 	__XENBLK_EV_MAX,
 };
 #define XENBLK_EV_MAX (__XENBLK_EV_MAX - 1)
