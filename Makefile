@@ -77,7 +77,7 @@ UNIT_CORE_OBJS := $(patsubst $(TOP)/kmod/core/%.cpp,$(UNIT_DIR)/core/%.o,$(CORE_
 UNIT_TEST_OBJS := $(patsubst $(TOP)/tests/unit/%.cpp,$(UNIT_DIR)/test/%.o,$(UNIT_SRCS))
 # xbctl's kernel-free part is unit-tested too
 CTL_HDRS := $(wildcard $(TOP)/ctl/*.hpp)
-UNIT_CTL_OBJS := $(UNIT_DIR)/ctl/xbctl_core.o
+UNIT_CTL_OBJS := $(UNIT_DIR)/ctl/xbctl_core.o $(UNIT_DIR)/ctl/xbctl_limits.o
 
 $(UNIT_DIR)/ctl/%.o: $(TOP)/ctl/%.cpp $(CTL_HDRS) $(CORE_HDRS)
 	@mkdir -p $(@D)
@@ -131,7 +131,7 @@ CTL_DIR   := $(BUILD)/ctl
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 NL_LIBS   := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null || echo -lnl-genl-3 -lnl-3)
 CTL_FLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -Wshadow -I$(TOP)/include/uapi -I$(TOP)/ctl
-CTL_SRCS  := $(TOP)/ctl/xbctl.cpp $(TOP)/ctl/xbctl_core.cpp
+CTL_SRCS  := $(TOP)/ctl/xbctl.cpp $(TOP)/ctl/xbctl_core.cpp $(TOP)/ctl/xbctl_limits.cpp
 
 $(CTL_DIR)/xbctl: $(CTL_SRCS) $(CTL_HDRS) $(TOP)/include/uapi/xenblk/netlink.h
 	@mkdir -p $(@D)

@@ -127,7 +127,7 @@ int connect(Conn* c, Side side)
 
 // Sends cmd (dump: every device) and collects the reply; 0 or a positive errno.
 int request(Conn* c, uint8_t cmd, bool dump, const std::string& dev,
-	    const std::vector<std::pair<int, uint32_t>>& settings, Reply* r)
+	    const std::vector<Setting>& settings, Reply* r)
 {
 	nl_msg* msg = nlmsg_alloc();
 	if (!msg)
@@ -140,13 +140,13 @@ int request(Conn* c, uint8_t cmd, bool dump, const std::string& dev,
 	}
 	if (!settings.empty()) {
 		nlattr* n = nla_nest_start(msg, XENBLK_A_CONFIG);
-		for (const auto& s : settings) {
-			const bool u8 = s.first == XENBLK_C_FLUSH_POLICY || s.first == XENBLK_C_PERSISTENT ||
-				s.first == XENBLK_C_DISCARD;
-			if (u8)
-				nla_put_u8(msg, s.first, static_cast<uint8_t>(s.second));
-			else
-				nla_put_u32(msg, s.first, s.second);
+		for (const Setting& s : settings) {
+			switch (s.bytes) {
+			case 1: nla_put_u8(msg, s.attr, static_cast<uint8_t>(s.val)); break;
+			case 4: nla_put_u32(msg, s.attr, static_cast<uint32_t>(s.val)); break;
+			case 8: nla_put_u64(msg, s.attr, s.val); break;
+			default: nla_put_string(msg, s.attr, s.str.c_str()); break;
+			}
 		}
 		nla_nest_end(msg, n);
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // xbctl_core.cpp - see xbctl_core.hpp.
 #include "xbctl_core.hpp"
+#include "xbctl_attr.hpp"
 
 #include <cerrno>
 #include <cstdarg>
@@ -24,8 +25,12 @@ const char* usage()
 	       "  set DEV KEY=VALUE...      backend settings for the device's next connect:\n"
 	       "                            flush=auto|flush|barrier|both|none max_queues=1..32\n"
 	       "                            max_ring_order=0..4 persistent=0|1 discard=0|1\n"
+	       "                            and I/O limits, at once (0: none): iops_read=N\n"
+	       "                            iops_write=N iops=N bps_read=B bps_write=B bps=B,\n"
+	       "                            KEY_burst=N|B, group=NAME (B: bytes, K/M/G suffix)\n"
 	       "  reset DEV                 statistics start again at zero\n"
-	       "  monitor                   print events (connect, disconnect, downgrade, errors)\n"
+	       "  monitor                   print events (connect, disconnect, downgrade, errors,\n"
+	       "                            throttling)\n"
 	       "\n"
 	       "DEV is a name from `xbctl list`: vbd-DOMID-DEVID (backend) or xvdX (frontend).\n"
 	       "xbctl talks to xenblk-back if it is loaded, else to xenblk-front.\n"
@@ -68,7 +73,7 @@ bool parse_bool(const std::string& s, uint32_t* out)
 
 } // namespace
 
-bool parse_setting(const std::string& kv, std::pair<int, uint32_t>* out, std::string* err)
+bool parse_setting(const std::string& kv, Setting* out, std::string* err)
 {
 	const size_t eq = kv.find('=');
 	if (eq == std::string::npos || eq == 0) {
@@ -77,6 +82,8 @@ bool parse_setting(const std::string& kv, std::pair<int, uint32_t>* out, std::st
 	}
 	const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
 	uint32_t n = 0;
+	if (parse_limit_setting(k, v, out, err))
+		return err->empty();
 	if (k == "flush" || k == "flush_policy") {
 		static const struct { const char* name; uint32_t val; } pol[] = {
 			{"none", XENBLK_FLUSH_NONE}, {"barrier", XENBLK_FLUSH_BARRIER},
@@ -85,7 +92,7 @@ bool parse_setting(const std::string& kv, std::pair<int, uint32_t>* out, std::st
 		};
 		for (const auto& p : pol) {
 			if (v == p.name) {
-				*out = {XENBLK_C_FLUSH_POLICY, p.val};
+				*out = Setting{XENBLK_C_FLUSH_POLICY, 1, p.val, {}};
 				return true;
 			}
 		}
@@ -97,7 +104,7 @@ bool parse_setting(const std::string& kv, std::pair<int, uint32_t>* out, std::st
 			*err = "bad value '" + v + "' for max_queues: use 1..32";
 			return false;
 		}
-		*out = {XENBLK_C_MAX_QUEUES, n};
+		*out = Setting{XENBLK_C_MAX_QUEUES, 4, n, {}};
 		return true;
 	}
 	if (k == "max_ring_order") {
@@ -105,7 +112,7 @@ bool parse_setting(const std::string& kv, std::pair<int, uint32_t>* out, std::st
 			*err = "bad value '" + v + "' for max_ring_order: use 0..4";
 			return false;
 		}
-		*out = {XENBLK_C_MAX_RING_ORDER, n};
+		*out = Setting{XENBLK_C_MAX_RING_ORDER, 4, n, {}};
 		return true;
 	}
 	if (k == "persistent" || k == "discard") {
@@ -113,10 +120,11 @@ bool parse_setting(const std::string& kv, std::pair<int, uint32_t>* out, std::st
 			*err = "bad value '" + v + "' for " + k + ": use 0 or 1";
 			return false;
 		}
-		*out = {k == "persistent" ? XENBLK_C_PERSISTENT : XENBLK_C_DISCARD, n};
+		*out = Setting{k == "persistent" ? XENBLK_C_PERSISTENT : XENBLK_C_DISCARD, 1, n, {}};
 		return true;
 	}
-	*err = "unknown key '" + k + "': use flush, max_queues, max_ring_order, persistent or discard";
+	*err = "unknown key '" + k + "': use flush, max_queues, max_ring_order, persistent, discard, "
+		"a limit (iops_read, iops_write, iops, bps_read, bps_write, bps, each also KEY_burst) or group";
 	return false;
 }
 
@@ -185,11 +193,18 @@ bool parse_args(int argc, const char* const* argv, Options* o, std::string* err)
 			return false;
 		}
 		for (size_t i = 2; i < pos.size(); i++) {
-			std::pair<int, uint32_t> s;
+			Setting s;
 			if (!parse_setting(pos[i], &s, err))
 				return false;
+			for (const Setting& x : o->settings)
+				if (x.attr == s.attr) {
+					*err = "'" + pos[i] + "' sets what an earlier argument sets";
+					return false;
+				}
 			o->settings.push_back(s);
 		}
+		if (!check_limits(o->settings, err))
+			return false;
 	} else if (pos.size() > want) {
 		*err = "unexpected argument '" + pos[want] + "'";
 		return false;
@@ -204,70 +219,6 @@ bool parse_args(int argc, const char* const* argv, Options* o, std::string* err)
 // ---- attributes ------------------------------------------------------------------
 
 namespace {
-
-struct Attr {
-	uint16_t type;
-	const uint8_t* data;
-	size_t len;
-};
-
-// Walks netlink TLVs (4-byte aligned); false on a malformed one.
-template <class F> bool each_attr(const uint8_t* p, size_t len, F f)
-{
-	while (len >= 4) {
-		uint16_t alen, type;
-		std::memcpy(&alen, p, 2);
-		std::memcpy(&type, p + 2, 2);
-		if (alen < 4 || alen > len)
-			return false;
-		if (!f(Attr{static_cast<uint16_t>(type & 0x3fff), p + 4, static_cast<size_t>(alen - 4)}))
-			return false;
-		const size_t step = (alen + 3u) & ~3u;
-		if (step >= len)
-			return true;
-		p += step;
-		len -= step;
-	}
-	return len == 0;
-}
-
-bool get(const Attr& a, uint8_t* v)
-{
-	if (a.len < 1)
-		return false;
-	*v = a.data[0];
-	return true;
-}
-bool get(const Attr& a, bool* v)
-{
-	uint8_t x;
-	if (!get(a, &x))
-		return false;
-	*v = x != 0;
-	return true;
-}
-bool get(const Attr& a, uint32_t* v)
-{
-	if (a.len < 4)
-		return false;
-	std::memcpy(v, a.data, 4);
-	return true;
-}
-bool get(const Attr& a, uint64_t* v)
-{
-	if (a.len < 8)
-		return false;
-	std::memcpy(v, a.data, 8);
-	return true;
-}
-bool get(const Attr& a, std::string* v)
-{
-	size_t n = 0;
-	while (n < a.len && a.data[n])
-		n++;
-	*v = std::string(reinterpret_cast<const char*>(a.data), n);
-	return true;
-}
 
 bool parse_op(const Attr& nest, Device* d)
 {
@@ -338,7 +289,7 @@ bool parse_device(const uint8_t* data, size_t len, Device* d)
 				case XENBLK_C_MAX_RING_ORDER: return get(c, &x.max_ring_order);
 				case XENBLK_C_PERSISTENT: return get(c, &x.persistent);
 				case XENBLK_C_DISCARD: return get(c, &x.discard);
-				default: return true;
+				default: return parse_limit_attr(c.type, c.data, c.len, d);
 				}
 			});
 		case XENBLK_A_STATS:
@@ -349,6 +300,7 @@ bool parse_device(const uint8_t* data, size_t len, Device* d)
 				case XENBLK_S_BAD: return get(s, &d->bad);
 				case XENBLK_S_FALLBACKS: return get(s, &d->fallbacks);
 				case XENBLK_S_OUT_OF_RESOURCES: return get(s, &d->out_of_resources);
+				case XENBLK_S_THROTTLE: return parse_throttle(s.data, s.len, d);
 				default: return true;
 				}
 			});
@@ -410,6 +362,8 @@ const char* event_name(uint32_t ev)
 	case XENBLK_EV_FEATURE_DOWNGRADED: return "feature_downgraded";
 	case XENBLK_EV_RING_ERROR: return "ring_error";
 	case XENBLK_EV_BAD_REQUEST: return "bad_request";
+	case XENBLK_EV_THROTTLE_START: return "throttle_start";
+	case XENBLK_EV_THROTTLE_STOP: return "throttle_stop";
 	default: return "unknown";
 	}
 }
@@ -456,8 +410,9 @@ std::string stats_json(const Device& d)
 		o += "]}";
 	}
 	o += "},\"in_flight\":" + num(d.in_flight) + ",\"bad\":" + num(d.bad) +
-		",\"fallbacks\":" + num(d.fallbacks) + ",\"out_of_resources\":" + num(d.out_of_resources) + "}";
-	return o;
+		",\"fallbacks\":" + num(d.fallbacks) + ",\"out_of_resources\":" + num(d.out_of_resources);
+	const std::string t = throttle_json(d);
+	return o + (t.empty() ? "" : "," + t) + "}";
 }
 
 } // namespace
@@ -494,7 +449,7 @@ std::string device_json(const Device& d, bool back)
 			o += ",\"config\":{\"flush_policy\":" + json_escape(flush_name(c.flush_policy)) +
 				",\"max_queues\":" + num(c.max_queues) + ",\"max_ring_order\":" +
 				num(c.max_ring_order) + ",\"persistent\":" + jb(c.persistent) +
-				",\"discard\":" + jb(c.discard) + "}";
+				",\"discard\":" + jb(c.discard) + "," + limits_json(d) + "}";
 		} else {
 			o += ",\"config\":null";
 		}
@@ -590,6 +545,7 @@ std::string show_text(const Device& d, bool back)
 		o += fmt("    %-20s %u\n", "max_ring_order", c.max_ring_order);
 		o += fmt("    %-20s %u\n", "persistent", c.persistent ? 1 : 0);
 		o += fmt("    %-20s %u\n", "discard", c.discard ? 1 : 0);
+		o += limits_text(d);
 	}
 	return o;
 }
@@ -648,6 +604,7 @@ std::string stats_text(const Device& d)
 		 static_cast<unsigned long long>(d.in_flight), static_cast<unsigned long long>(d.bad),
 		 static_cast<unsigned long long>(d.fallbacks),
 		 static_cast<unsigned long long>(d.out_of_resources));
+	o += throttle_text(d);
 	for (unsigned i = 0; i < 5; i++) {
 		const std::string h = histogram_text(d.op[i].latency);
 		if (!h.empty())

@@ -22,6 +22,18 @@ enum Exit : int {
 
 enum class Side { any, back, front };
 
+// One KEY=VALUE of `xbctl set`, as the attribute it becomes.
+struct Setting {
+	int attr = 0;        // XENBLK_C_*
+	unsigned bytes = 4;  // its netlink type: 1 u8, 4 u32, 8 u64, 0 string
+	uint64_t val = 0;
+	std::string str;
+	bool operator==(const Setting& o) const
+	{
+		return attr == o.attr && bytes == o.bytes && val == o.val && str == o.str;
+	}
+};
+
 struct Options {
 	bool json = false;
 	bool help = false;
@@ -31,15 +43,20 @@ struct Options {
 	std::string device;
 	unsigned watch = 0;           // stats --watch SEC (0: once)
 	unsigned count = 0;           // stats --count N (0: until interrupted)
-	// set: validated settings (XENBLK_C_* -> value)
-	std::vector<std::pair<int, uint32_t>> settings;
+	// set: validated settings
+	std::vector<Setting> settings;
 };
 
 // Parses argv; on error returns false with *err set (exit_usage).
 bool parse_args(int argc, const char* const* argv, Options* o, std::string* err);
 
 // "flush=barrier" -> (XENBLK_C_FLUSH_POLICY, XENBLK_FLUSH_BARRIER); false + why.
-bool parse_setting(const std::string& kv, std::pair<int, uint32_t>* out, std::string* err);
+bool parse_setting(const std::string& kv, Setting* out, std::string* err);
+// The I/O limit keys (xbctl_limits.cpp): "iops_read=500", "bps_write=10M",
+// "bps_burst=1M", "group=NAME"; false if k is none of them, else *err empty
+// on success.  check_limits: what one command line's settings must agree on.
+bool parse_limit_setting(const std::string& k, const std::string& v, Setting* out, std::string* err);
+bool check_limits(const std::vector<Setting>& s, std::string* err);
 
 struct OpStats {
 	uint64_t requests = 0, sectors = 0, errors = 0, unsupported = 0;
@@ -66,8 +83,19 @@ struct Device {
 		uint32_t max_queues = 0, max_ring_order = 0;
 		bool persistent = false, discard = false;
 	} config;
+	// I/O limits (backend): by XENBLK_C_IOPS_READ + kind, kinds in the header's order
+	struct {
+		uint64_t rate[6] = {}, burst[6] = {};
+		std::string group;
+	} limits;
 	OpStats op[5];
 	uint64_t in_flight = 0, bad = 0, fallbacks = 0, out_of_resources = 0;
+	struct {
+		bool present = false;
+		uint64_t delayed = 0, delayed_ns = 0, held = 0;
+		bool limited[6] = {};
+		uint64_t tokens[6] = {};
+	} throttle;
 };
 
 struct Event {
@@ -90,6 +118,16 @@ std::string json_escape(const std::string& s);
 std::string device_json(const Device& d, bool back);
 std::string devices_json(const std::vector<Device>& ds, bool back);
 std::string event_json(const Event& e);
+
+// xbctl_limits.cpp: a limit kind's key ("iops_read"), the config attribute
+// parser for the limits, and their JSON and text
+const char* limit_key(unsigned kind);
+bool parse_limit_attr(int type, const uint8_t* data, size_t len, Device* d);
+bool parse_throttle(const uint8_t* data, size_t len, Device* d);
+std::string limits_json(const Device& d);     // "\"limits\":{...},\"throttle_group\":..."
+std::string throttle_json(const Device& d);   // "\"throttle\":{...}" or ""
+std::string limits_text(const Device& d);
+std::string throttle_text(const Device& d);
 
 std::string list_table(const std::vector<Device>& ds, bool back);
 std::string show_text(const Device& d, bool back);

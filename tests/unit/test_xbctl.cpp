@@ -186,9 +186,9 @@ TEST(XbctlArgs, Commands)
 	ASSERT_TRUE(parse({"--back", "set", "vbd-1-51712", "flush=barrier", "max_queues=2", "discard=off"}, &t, &err)) << err;
 	EXPECT_EQ(t.side, xbctl::Side::back);
 	ASSERT_EQ(t.settings.size(), 3u);
-	EXPECT_EQ(t.settings[0], (std::pair<int, uint32_t>{XENBLK_C_FLUSH_POLICY, XENBLK_FLUSH_BARRIER}));
-	EXPECT_EQ(t.settings[1], (std::pair<int, uint32_t>{XENBLK_C_MAX_QUEUES, 2}));
-	EXPECT_EQ(t.settings[2], (std::pair<int, uint32_t>{XENBLK_C_DISCARD, 0}));
+	EXPECT_EQ(t.settings[0], (xbctl::Setting{XENBLK_C_FLUSH_POLICY, 1, XENBLK_FLUSH_BARRIER, {}}));
+	EXPECT_EQ(t.settings[1], (xbctl::Setting{XENBLK_C_MAX_QUEUES, 4, 2, {}}));
+	EXPECT_EQ(t.settings[2], (xbctl::Setting{XENBLK_C_DISCARD, 1, 0, {}}));
 
 	xbctl::Options h;
 	EXPECT_TRUE(parse({"--help"}, &h, &err));
@@ -395,4 +395,102 @@ TEST(XbctlErrors, TextsAndExitCodes)
 	EXPECT_EQ(xbctl::error_exit(EINVAL), xbctl::exit_refused);
 	EXPECT_EQ(xbctl::error_exit(EIO), xbctl::exit_failure);
 	EXPECT_NE(xbctl::error_text("list", "", EIO, "").find("Input/output error"), std::string::npos);
+}
+
+// ---- I/O limits ---------------------------------------------------------------------
+
+TEST(XbctlLimits, KeysBecomeU64AttributesAndTheGroupAString)
+{
+	xbctl::Options o;
+	std::string err;
+	ASSERT_TRUE(parse({"set", "vbd-1-51712", "iops_read=500", "bps_write=10M", "bps_write_burst=1M",
+			   "iops=off", "bps=2G", "group=tenant-a"}, &o, &err)) << err;
+	ASSERT_EQ(o.settings.size(), 6u);
+	EXPECT_EQ(o.settings[0], (xbctl::Setting{XENBLK_C_IOPS_READ, 8, 500, {}}));
+	EXPECT_EQ(o.settings[1], (xbctl::Setting{XENBLK_C_BPS_WRITE, 8, 10ull << 20, {}}));
+	EXPECT_EQ(o.settings[2], (xbctl::Setting{XENBLK_C_BPS_WRITE_BURST, 8, 1ull << 20, {}}));
+	EXPECT_EQ(o.settings[3], (xbctl::Setting{XENBLK_C_IOPS, 8, 0, {}}));
+	EXPECT_EQ(o.settings[4], (xbctl::Setting{XENBLK_C_BPS, 8, 2ull << 30, {}}));
+	EXPECT_EQ(o.settings[5], (xbctl::Setting{XENBLK_C_THROTTLE_GROUP, 0, 0, "tenant-a"}));
+	xbctl::Options leave;
+	ASSERT_TRUE(parse({"set", "vbd-1-51712", "group="}, &leave, &err)) << err;
+	EXPECT_EQ(leave.settings[0], (xbctl::Setting{XENBLK_C_THROTTLE_GROUP, 0, 0, ""}));
+}
+
+TEST(XbctlLimits, BadValuesAreRefusedBeforeAnythingIsSent)
+{
+	const struct { std::vector<const char*> args; const char* err; } cases[] = {
+		{{"set", "x", "iops_read=-1"}, "bad value '-1' for iops_read"},
+		{{"set", "x", "iops_read=10K"}, "bad value '10K' for iops_read"},   // suffixes: bytes only
+		{{"set", "x", "bps=10T"}, "bad value '10T' for bps"},
+		{{"set", "x", "bps=99999999999999999999999"}, "bad value"},
+		{{"set", "x", "iops=10000000001"}, "at most 10000000000 per second"},
+		{{"set", "x", "bps=10G"}, "at most 10000000000 per second"},
+		{{"set", "x", "iops_write=100", "iops_write_burst=6100"}, "iops_write_burst=6100 is more than 60 seconds"},
+		{{"set", "x", "group=a b"}, "bad value 'a b' for group"},
+		{{"set", "x", "group=abcdefghijklmnop"}, "bad value"},
+		{{"set", "x", "iops=1", "iops=2"}, "sets what an earlier argument sets"},
+		{{"set", "x", "speed=1"}, "unknown key 'speed'"},
+	};
+	for (const auto& c : cases) {
+		xbctl::Options o;
+		std::string err;
+		EXPECT_FALSE(parse(c.args, &o, &err)) << c.err;
+		EXPECT_NE(err.find(c.err), std::string::npos) << "got: " << err << "\nwant: " << c.err;
+	}
+	xbctl::Options ok;   // 60 s at the rate is the largest burst
+	std::string err;
+	EXPECT_TRUE(parse({"set", "x", "iops_write=100", "iops_write_burst=6000"}, &ok, &err)) << err;
+}
+
+TEST(XbctlLimits, ReportRoundTripJsonAndText)
+{
+	xb::nl::Snapshot s = sample();
+	s.config.limits.l[xb::throttle::iops_read].rate = 500;
+	s.config.limits.l[xb::throttle::bps_write] = {10ull << 20, 1ull << 20};
+	snprintf(s.config.group, sizeof(s.config.group), "tenant-a");
+	s.throttle.limited[xb::throttle::iops_read] = true;
+	s.throttle.limited[xb::throttle::bps_write] = true;
+	s.throttle.tokens[xb::throttle::iops_read] = 12;
+	s.throttle.tokens[xb::throttle::bps_write] = 0;
+	s.stats.throttled = 40;
+	s.stats.throttled_ns = 2500000000ull;
+	s.stats.throttle_held = 5;
+	TlvWriter w;
+	ASSERT_TRUE(xb::nl::write_device(w, s));
+	xbctl::Device d;
+	ASSERT_TRUE(xbctl::parse_device(w.buf.data(), w.buf.size(), &d));
+	EXPECT_EQ(d.limits.rate[0], 500u);
+	EXPECT_EQ(d.limits.rate[4], 10ull << 20);
+	EXPECT_EQ(d.limits.burst[4], 1ull << 20);
+	EXPECT_EQ(d.limits.rate[5], 0u);
+	EXPECT_EQ(d.limits.group, "tenant-a");
+	EXPECT_TRUE(d.throttle.present);
+	EXPECT_EQ(d.throttle.delayed, 40u);
+	EXPECT_EQ(d.throttle.held, 5u);
+	EXPECT_TRUE(d.throttle.limited[0]);
+	EXPECT_FALSE(d.throttle.limited[1]);
+	EXPECT_EQ(d.throttle.tokens[0], 12u);
+
+	const std::string j = xbctl::device_json(d, true);
+	EXPECT_TRUE(Json(j).valid()) << j;
+	for (const char* k : {"\"limits\":{\"iops_read\":{\"rate\":500,\"burst\":0},",
+			      "\"bps_write\":{\"rate\":10485760,\"burst\":1048576}",
+			      "\"throttle_group\":\"tenant-a\"",
+			      "\"throttle\":{\"delayed\":40,\"delayed_ns\":2500000000,\"held\":5,"
+			      "\"tokens\":{\"iops_read\":12,\"bps_write\":0}}"})
+		EXPECT_NE(j.find(k), std::string::npos) << k << " in " << j;
+	const std::string show = xbctl::show_text(d, true);
+	EXPECT_NE(show.find("iops_read            500/s, burst default"), std::string::npos) << show;
+	EXPECT_NE(show.find("bps_write            10485760 (10 MiB)/s, burst 1048576 (1 MiB)"), std::string::npos) << show;
+	EXPECT_NE(show.find("group                tenant-a"), std::string::npos) << show;
+	const std::string st = xbctl::stats_text(d);
+	EXPECT_NE(st.find("throttled: 40 requests delayed, 2.500 s in all, 5 waiting now"), std::string::npos) << st;
+
+	// no limits: "none", and no group in JSON
+	xbctl::Device none = parsed_sample();
+	EXPECT_NE(xbctl::show_text(none, true).find("I/O limits (now)\n    none\n"), std::string::npos);
+	EXPECT_NE(xbctl::device_json(none, true).find("\"throttle_group\":null"), std::string::npos);
+	EXPECT_EQ(xbctl::event_name(XENBLK_EV_THROTTLE_START), std::string("throttle_start"));
+	EXPECT_EQ(xbctl::event_name(XENBLK_EV_THROTTLE_STOP), std::string("throttle_stop"));
 }
