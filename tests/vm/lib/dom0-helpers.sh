@@ -77,15 +77,17 @@ xb_save_restore() {
 		"i=0; while [ \"\$(xenstore-read $_be/state 2>/dev/null)\" != 4 ] && [ \$i -lt 300 ]; do sleep 0.5; i=\$((i + 1)); done; [ \$i -lt 300 ]"
 }
 
+# xb_domu_start NAME [ARG [DISK]]: a domU running the case's domU script
+# ($XB_NAME=NAME, $XB_ARG=ARG) on the case's disk, or on DISK
 xb_domu_start() {
-	_n=$1 _arg=${2:-}
+	_n=$1 _arg=${2:-} _target=${3:-$(xb_disk)}
 	# (cryptomgr.notests: the kernel's crypto self-tests run at every domU
 	# boot otherwise; they test the kernel, not us)
 	# (the hotplug script: the test bed's lean one unless the case asks for
 	# Xen's own, tests/vm/lib/xb-block)
 	_script=script=xb-block,; [ "${HOTPLUG:-lean}" = stock ] && _script=
-	_disk="'format=raw,vdev=xvda,access=rw,${_script}target=$(xb_disk)'"
-	[ "$BACK" = qdisk ] && _disk="'format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=$(xb_disk)'"
+	_disk="'format=raw,vdev=xvda,access=rw,${_script}target=$_target'"
+	[ "$BACK" = qdisk ] && _disk="'format=raw,vdev=xvda,access=rw,backendtype=qdisk,target=$_target'"
 	cat > "/etc/xen/$_n.cfg" <<CFG
 name = "$_n"
 type = "pv"
