@@ -163,12 +163,15 @@ $(FUZZ_DIR)/fuzz_response: $(TOP)/tests/fuzz/fuzz_response.cpp $(TOP)/tests/fuzz
 		$(CORE_INCS) -o $@ $(TOP)/tests/fuzz/fuzz_response.cpp $(FUZZ_RSP_SRCS)
 
 # FUZZ_SECONDS for the request target, FUZZ_RSP_SECONDS for the response target;
-# each keeps its corpus
+# each keeps its corpus in build/fuzz and starts from the one committed in
+# tests/fuzz/corpus/ (the minimised corpus of the 10^8-execution runs: reliability.md)
 FUZZ_RSP_SECONDS ?= 15
 fuzz: $(FUZZ_DIR)/fuzz_request $(FUZZ_DIR)/fuzz_response
 	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/corpus-response
-	$(FUZZ_DIR)/fuzz_request -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus
-	$(FUZZ_DIR)/fuzz_response -max_total_time=$(FUZZ_RSP_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus-response
+	$(FUZZ_DIR)/fuzz_request -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus \
+		$(TOP)/tests/fuzz/corpus/request
+	$(FUZZ_DIR)/fuzz_response -max_total_time=$(FUZZ_RSP_SECONDS) -print_final_stats=1 $(FUZZ_DIR)/corpus-response \
+		$(TOP)/tests/fuzz/corpus/response
 
 # ---------------------------------------------------------------- everything
 # Installs what is missing, builds, runs every suite; the last line of output
