@@ -110,7 +110,7 @@ $(TOOLS_DIR)/core/%.o: $(TOP)/kmod/core/%.cpp $(CORE_HDRS)
 	@mkdir -p $(@D)
 	g++ $(TOOL_FLAGS) -fno-exceptions -fno-rtti -c -o $@ $<
 
-$(TOOLS_DIR)/%: $(TOP)/tests/tools/%.cpp $(TOOL_CORE) $(CORE_HDRS)
+$(TOOLS_DIR)/%: $(TOP)/tests/tools/%.cpp $(TOOL_CORE) $(CORE_HDRS) $(wildcard $(TOP)/tests/tools/*.hpp)
 	@mkdir -p $(@D)
 	g++ $(TOOL_FLAGS) -static -o $@ $< $(TOOL_CORE)
 
