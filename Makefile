@@ -109,6 +109,8 @@ TOOL_FLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -Wshadow $(CORE_INCS)
 $(TOOLS_DIR)/core/%.o: $(TOP)/kmod/core/%.cpp $(CORE_HDRS)
 	@mkdir -p $(@D)
 	g++ $(TOOL_FLAGS) -fno-exceptions -fno-rtti -c -o $@ $<
+# (kept: the tools link them, and a pattern rule's objects would be deleted)
+.SECONDARY: $(TOOL_CORE)
 
 $(TOOLS_DIR)/%: $(TOP)/tests/tools/%.cpp $(TOOL_CORE) $(CORE_HDRS) $(wildcard $(TOP)/tests/tools/*.hpp)
 	@mkdir -p $(@D)

@@ -27,13 +27,7 @@ domu_main() {
 	xb-hostile-front --durability --strict --timeout 60 --hold never --hold-timeout 900 \
 		> /tmp/dur.out 2>&1 &
 	i=0; while ! grep -q '^XB-DURABILITY-WRITTEN' /tmp/dur.out && [ $i -lt 600 ]; do sleep 0.2; i=$((i + 1)); done
-	while IFS= read -r l; do
-		case $l in
-		"ok "*) tap_pass "${l#ok * - }" ;;
-		"not ok "*) tap_fail "${l#not ok * - }" ;;
-		"# "*) tap_diag "${l#\# }" ;;
-		esac
-	done < /tmp/dur.out
+	xb_tap_relay /tmp/dur.out
 	tap_ok "the tool wrote its three pages" grep -q '^XB-DURABILITY-WRITTEN' /tmp/dur.out
 	tap_end
 	xb_domu_finish

@@ -40,14 +40,7 @@ domu_main() {
 		tap_fail "dom0's monitor is listening"
 	xb-hostile-front --hold hostile-go --hold-timeout 400 --timeout 5 $strict 2>&1 | tee /tmp/hostile.out
 	# the tool's TAP lines, renumbered into this domU's stream
-	while IFS= read -r l; do
-		case $l in
-		"ok "*" # SKIP "*) n=${l#ok * - }; tap_skip "${n%% # SKIP *}" "${n#* # SKIP }" ;;
-		"ok "*) tap_pass "${l#ok * - }" ;;
-		"not ok "*) tap_fail "${l#not ok * - }" ;;
-		"# "*) tap_diag "${l#\# }" ;;
-		esac
-	done < /tmp/hostile.out
+	xb_tap_relay /tmp/hostile.out
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' /tmp/hostile.out)
 	tap_is "xb-hostile-front ran to its end (results = plan)" \
 		"$(grep -cE '^(not )?ok ' /tmp/hostile.out)" "${plan:-no plan}"

@@ -202,6 +202,15 @@ xb_wait_released() {
 	done
 }
 
+# xb_nullb_add N MIB: a second (third...) disk for a case, null_blk device N
+# (memory backed, no cache), /dev/nullbN; the case teardown removes it
+xb_nullb_add() {
+	[ -d /sys/kernel/config/nullb ] || modprobe null_blk nr_devices=0 || return 1
+	_p=/sys/kernel/config/nullb/nullb$1
+	mkdir "$_p" && echo 1 > "$_p/memory_backed" && echo "$2" > "$_p/size" && echo 1 > "$_p/power" &&
+		[ -b "/dev/nullb$1" ]
+}
+
 xb_nullb_power_cycle() {
 	_p=/sys/kernel/config/nullb/nullb0/power
 	echo 0 > $_p && echo 1 > $_p

@@ -4,6 +4,8 @@
 #   xb_await KEY [SECS]   wait for dom0's "xb_tell NAME KEY VALUE"; prints VALUE
 #   xb_flushes [DISK]     flush requests the disk completed (/sys/block/DISK/stat field 16)
 #   xb_pattern FILE BYTES random data to write
+#   xb_fio_verify P       one verified fio pass on xvda (needs --with fio)
+#   xb_tap_relay FILE     a tool's TAP lines renumbered into this domU's stream
 #   xb_ext4               load ext4 before a case's first mount of it
 #   xb_readback SECTORS MIN SPAN LABEL
 #                         xvda read back in random O_DIRECT pieces, compared
@@ -63,6 +65,26 @@ xb_readback() {
 	rm -f /tmp/rb
 }
 
+# xb_tap_relay FILE: the TAP lines a tool wrote to FILE, renumbered into this
+# domU's stream (ok, not ok, SKIP, diagnostics)
+xb_tap_relay() {
+	while IFS= read -r _l; do
+		case $_l in
+		"ok "*" # SKIP "*) _n=${_l#ok * - }; tap_skip "${_n%% # SKIP *}" "${_n#* # SKIP }" ;;
+		"ok "*) tap_pass "${_l#ok * - }" ;;
+		"not ok "*) tap_fail "${_l#not ok * - }" ;;
+		"# "*) tap_diag "${_l#\# }" ;;
+		esac
+	done < "$1"
+}
+# xb_fio_verify P: verified fio pass number P on xvda (random writes of 4-64
+# KiB, then every block read back and checked; 16 MiB at one of three
+# offsets); its output in /tmp/fio.log
+xb_fio_verify() {
+	fio --name=v --filename=/dev/xvda --rw=randwrite --bsrange=4k-64k --iodepth=8 \
+		--ioengine=libaio --direct=1 --size=16m --offset=$(( ($1 % 3) * 16 ))m \
+		--verify=crc32c --verify_fatal=1 --do_verify=1 > /tmp/fio.log 2>&1
+}
 xb_pattern() { dd if=/dev/urandom of="$1" bs="$2" count=1 iflag=fullblock 2>/dev/null; }
 
 xb_domu_finish() {
