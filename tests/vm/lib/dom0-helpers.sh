@@ -5,8 +5,8 @@
 # when it passes.
 #
 #   xb_disk                         the backing device (/dev/nullb0, /dev/ram0, /dev/loop0)
-#   xb_domu_start NAME [ARG]        create PV domU NAME on the disk; ARG reaches its
-#                                   script as $XB_ARG; its console is relayed live as
+#   xb_domu_start NAME [ARG [DISK]] create PV domU NAME on the disk (or DISK); ARG reaches
+#                                   its script as $XB_ARG; its console is relayed live as
 #                                   "NAME> " and dumped whole at the end as "NAME| "
 #   xb_wait_line NAME REGEX [SECS]  wait for a console line of domU NAME (default 120 s;
 #                                   fails soon once the domU has stopped)
@@ -14,6 +14,7 @@
 #   xb_domu_destroy NAME            destroy domU NAME at once (no shutdown, no flush)
 #   xb_wait_released NAME [SECS]    wait until the backend of NAME has released the disk
 #   xb_nullb_power_cycle            null_blk power off + on: drops its volatile cache
+#   xb_nullb_add N MIB              another disk: null_blk /dev/nullbN (memory, no cache)
 #   xb_disk_read SECTOR COUNT FILE  read COUNT 512-byte sectors from the disk (O_DIRECT)
 #   xb_domid NAME                   domain id
 #   xb_backend_dir NAME             xenstore backend directory of NAME's disk
