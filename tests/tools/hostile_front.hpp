@@ -68,12 +68,17 @@ public:
 	}
 	void diag(const char* fmt, ...) __attribute__((format(printf, 2, 3)))
 	{
-		char buf[512];
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(buf, sizeof(buf), fmt, ap);
+		const std::string s = vformat(fmt, ap);
 		va_end(ap);
-		line("# %s", buf);
+		line("# %s", s.c_str());
+	}
+	static std::string vformat(const char* fmt, va_list ap)
+	{
+		char buf[512];
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		return buf;
 	}
 	// the plan; false if anything failed
 	bool done()
