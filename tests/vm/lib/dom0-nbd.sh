@@ -6,7 +6,10 @@
 #
 #   xb_nbd_serve [FLUSH]    start nbd-server; FLUSH 1: the export announces
 #                           flush and FUA (default: 1 when null_blk has a cache)
-#   xb_nbd_attach           nbd-client: /dev/nbd0 on the export
+#   xb_nbd_attach           nbd-client: /dev/nbd0 on the export (with -t S for
+#                           --disk nbd,timeout=S: a request the server does not
+#                           answer fails after S s; without it, Debian's default,
+#                           it waits until the server answers or nbd0 is detached)
 #   xb_nbd_kill             nbd-server killed with SIGKILL (and its connection's
 #                           process): the server host's crash
 #   xb_nbd_detach           nbd-client -d /dev/nbd0
@@ -43,7 +46,8 @@ xb_nbd_flush_flag() { cat /run/xenblk-nbd-flush; }
 
 xb_nbd_attach() {
 	[ -d /sys/module/nbd ] || modprobe nbd nbds_max=1 || return 1
-	nbd-client -N disk -b "${DISK_BS:-512}" 127.0.0.1 $XB_NBD_PORT /dev/nbd0 > /tmp/nbd-client.log 2>&1 || {
+	nbd-client -N disk -b "${DISK_BS:-512}" ${DISK_TIMEOUT:+-t "$DISK_TIMEOUT"} \
+		127.0.0.1 $XB_NBD_PORT /dev/nbd0 > /tmp/nbd-client.log 2>&1 || {
 		cat /tmp/nbd-client.log; return 1; }
 	# connected once the device has its size
 	_i=0; while [ "$(cat /sys/block/nbd0/size 2>/dev/null)" = 0 ] && [ $_i -lt 50 ]; do xb_sleep 0.1; _i=$((_i + 1)); done
@@ -57,7 +61,7 @@ xb_nbd_kill() {
 	# pgrep in dom0: the children by their parent in /proc)
 	_c=
 	for _s in /proc/[0-9]*/stat; do
-		read -r _q _comm _st _pp _rest < "$_s" 2>/dev/null && [ "$_pp" = "$_p" ] && _c="$_c $_q"
+		read -r _q _comm _st _pp _rest 2>/dev/null < "$_s" && [ "$_pp" = "$_p" ] && _c="$_c $_q"
 	done
 	# shellcheck disable=SC2086
 	kill -KILL "$_p" $_c 2>/dev/null
@@ -71,7 +75,7 @@ xb_nbd_kill() {
 }
 # _xb_alive PID: the process exists and is not a zombie
 _xb_alive() {
-	read -r _a1 _comm _st _rest < "/proc/$1/stat" 2>/dev/null && [ "$_st" != Z ]
+	read -r _a1 _comm _st _rest 2>/dev/null < "/proc/$1/stat" && [ "$_st" != Z ]
 }
 
 xb_nbd_detach() { nbd-client -d /dev/nbd0 > /dev/null 2>&1; }
