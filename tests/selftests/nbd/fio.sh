@@ -5,7 +5,7 @@
 # verified (crc32c) once written; then a random read/write mix verified as it
 # goes.
 # vm-options: --disk nbd,size=128,cache=32 --vcpus 2 --with fio --timeout 600
-# vm-seconds: 45
+# vm-seconds: 32
 # vm-cells: stock:ours
 # vm-kernels: 6.1
 

@@ -10,7 +10,7 @@
 # no flush-cache, the second domU sees "write through" and its fsyncs send
 # nothing down.
 # vm-options: --disk nbd,size=64,cache=32 --vcpus 2
-# vm-seconds: 45
+# vm-seconds: 40
 # vm-cells: stock:ours
 # vm-kernels: 6.1 6.12
 

@@ -11,7 +11,7 @@
 # deployment.md says) and a second domU boots with the package removed from
 # its image: the same events load the stock pair, and its I/O reads back.
 # vm-options: --install pkg --disk loop,size=64 --vcpus 2
-# vm-seconds: 60
+# vm-seconds: 42
 # vm-cells: ours:ours
 # vm-kernels: 6.1 6.12
 
