@@ -66,14 +66,6 @@ xb_readback() {
 	rm -f /tmp/rb
 }
 
-# (the writer waits to be killed once it wrote its batch: the domU's end does)
-xb_pc_control() {
-	xb-powercut write /dev/xvda 0 1 0 4 > /tmp/w 2>&1 &
-	i=0; while ! grep -q '^XB-FULL' /tmp/w && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
-	tap_ok "control: one batch written and acknowledged" grep -q '^XB-ACK 0 4 ok' /tmp/w
-	tap_ok "control: one record written without a flush" xb-powercut once /dev/xvda "$1" 1 128
-}
-
 xb_pattern() { dd if=/dev/urandom of="$1" bs="$2" count=1 iflag=fullblock 2>/dev/null; }
 
 xb_domu_finish() {
@@ -95,4 +87,12 @@ xb_domu_finish() {
 	tap_done
 	sync
 	echo "XENBLK-DOMU-END"
+}
+
+# (the writer waits to be killed once it wrote its batch: the domU's end does)
+xb_pc_control() {
+	xb-powercut write /dev/xvda 0 1 0 4 > /tmp/w 2>&1 &
+	i=0; while ! grep -q '^XB-FULL' /tmp/w && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+	tap_ok "control: one batch written and acknowledged" grep -q '^XB-ACK 0 4 ok' /tmp/w
+	tap_ok "control: one record written without a flush" xb-powercut once /dev/xvda "$1" 1 128
 }
