@@ -54,10 +54,7 @@ domu_main() {
 # the control (the harness's domU "domu"): one batch acknowledged, then one
 # record at 64 KiB that nothing flushes
 pc_domu_control() {
-	xb-powercut write /dev/xvda 0 1 0 4 > /tmp/w 2>&1 &
-	i=0; while ! grep -q '^XB-FULL' /tmp/w && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
-	tap_ok "control: one batch written and acknowledged" grep -q '^XB-ACK 0 4 ok' /tmp/w
-	tap_ok "control: one record written without a flush" xb-powercut once /dev/xvda $PC_CONTROL 1 128
+	xb_pc_control $PC_CONTROL
 	tap_end
 	xb_domu_finish
 	echo "PC-CONTROL-WRITTEN"

@@ -25,6 +25,7 @@
 #   xb_console_value NAME KEY       the word after KEY on domU NAME's last console line with it
 #   xb_region_read SECTOR FILE      read 1 MiB of the disk into FILE; prints "KEPT LOST":
 #                                   its 4 KiB blocks holding data / reading back as zeros
+# and the NBD backing store's (--disk nbd): tests/vm/lib/dom0-nbd.sh
 XB_DEVID=51712            # xvda
 XB_BETYPE=vbd             # xenstore backend type: vbd (kernel backends) or qdisk
 [ "${BACK:-}" != qdisk ] || XB_BETYPE=qdisk
@@ -258,3 +259,5 @@ xb_region_read() {
 	done
 	echo "$_k $_l"
 }
+
+[ ! -r /opt/xenblk/dom0-nbd.sh ] || . /opt/xenblk/dom0-nbd.sh

@@ -10,6 +10,9 @@
 #   xb_readback SECTORS MIN SPAN LABEL
 #                         xvda read back in random O_DIRECT pieces, compared
 #                         with /tmp/mirror
+#   xb_pc_control REGION  the power-cut cases' control writes (xb-powercut): one
+#                         batch of four records acknowledged, then one record
+#                         of REGION at sector 128 with no flush
 #   xb_domu_finish        close this domU's TAP stream (kernel log check, plan) and
 #                         print the end marker; for scripts that dom0 destroys
 #                         before they return (after tap_end).  domu-init calls it
@@ -106,4 +109,12 @@ xb_domu_finish() {
 	tap_done
 	sync
 	echo "XENBLK-DOMU-END"
+}
+
+# (the writer waits to be killed once it wrote its batch: the domU's end does)
+xb_pc_control() {
+	xb-powercut write /dev/xvda 0 1 0 4 > /tmp/w 2>&1 &
+	i=0; while ! grep -q '^XB-FULL' /tmp/w && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+	tap_ok "control: one batch written and acknowledged" grep -q '^XB-ACK 0 4 ok' /tmp/w
+	tap_ok "control: one record written without a flush" xb-powercut once /dev/xvda "$1" 1 128
 }
