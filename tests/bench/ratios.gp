@@ -29,7 +29,7 @@ if (n1 > 0) {
 	unset label 1
 }
 
-set title "domU / native (same fio in dom0 on null_blk = 1), error bars: 95% intervals; target 0.7"
+set title "domU / native (same fio in dom0 on null_blk = 1), error bars: 95% intervals (from 5 rounds); target 0.7"
 unset arrow 1
 set yrange [0:y2]
 if (n2 > 0) {
