@@ -211,18 +211,20 @@ vmtest: setup
 	@$(TOP)/tests/run-all --kernels "$(KVERS)" --only vm
 
 # Benchmarks (Documentation/benchmarks.md): every configuration in the test bed,
-# interleaved, BENCH_ROUNDS rounds of BENCH_RUNTIME seconds per fio profile; the
-# table, JSON and plot go to bench/results/DATE-TIME/ (or BENCH_OUT).  A try-out:
+# interleaved in an order shuffled from BENCH_SEED (default: the date and time),
+# BENCH_ROUNDS rounds of BENCH_RUNTIME seconds per fio profile; the table, JSON
+# and plot go to bench/results/DATE-TIME/ (or BENCH_OUT).  A try-out:
 # make bench BENCH_ROUNDS=1 BENCH_RUNTIME=3 (labelled quick).
-BENCH_ROUNDS  ?= 3
+BENCH_ROUNDS  ?= 7
 BENCH_RUNTIME ?= 5
 BENCH_KERNEL  ?= 6.1
 BENCH_CONFIGS ?= stock:stock ours:ours ours:stock stock:ours native
 BENCH_OUT     ?=
+BENCH_SEED    ?=
 bench: setup
 	@$(MAKE) --no-print-directory modules
 	@$(TOP)/tests/bench/run --rounds $(BENCH_ROUNDS) --runtime $(BENCH_RUNTIME) --kernel $(BENCH_KERNEL) \
-		--configs "$(BENCH_CONFIGS)" $(if $(BENCH_OUT),--out $(BENCH_OUT))
+		--configs "$(BENCH_CONFIGS)" $(if $(BENCH_OUT),--out $(BENCH_OUT)) $(if $(BENCH_SEED),--seed $(BENCH_SEED))
 
 # ---------------------------------------------------------------- packaging
 # Documentation/deployment.md.  The version is packaging/debian/changelog's.

@@ -13,6 +13,9 @@
 # /proc/stat), the block-layer counters of /dev/xvda and of the null_blk
 # device, and the blkif backend's request counters.  `why=` (always
 # last) says why a cell has no number; `na=1` marks a cell that cannot exist.
+# Before the first profile dom0 preconditions the disk (bench_precondition) and
+# prints one XB-BENCH-INFO line (what the domU negotiated, precond_mib and
+# precond_ms; for native domu=native and the preconditioning only).
 #
 # Coordination for a domU profile: the domU prints "BENCH-BEGIN NAME P waiting"
 # and waits for dom0's go (xb_await); dom0 samples its counters, says go, sleeps
@@ -169,6 +172,28 @@ bench_bstat() {
 
 bench_nullb() { basename "$(xb_disk)"; }
 
+# Preconditioning, once per boot before its first profile, the same in every
+# configuration (native included): dom0 writes the area the profiles use (the
+# first BENCH_SIZE of the null_blk device) with 1 MiB direct writes and a
+# flush at the end.  null_blk is memory backed: a sector never written reads as
+# zeros without a copy, so reads of a fresh disk would not compare with reads
+# of written data.  Sets, for the boot's XB-BENCH-INFO line,
+# BENCH_PRECOND="precond_mib=N precond_ms=N" (dd's wall-clock time; precond_ms=-
+# and precond_failed=1 when dd failed).
+bench_precondition() {
+	_mib=${BENCH_SIZE%[mM]}
+	_t0=$(bench_ms)
+	if dd if=/dev/zero of="$(xb_disk)" bs=1M count="$_mib" oflag=direct conv=fsync 2> /tmp/bench/dd.err; then
+		BENCH_PRECOND="precond_mib=$_mib precond_ms=$(($(bench_ms) - _t0))"
+		tap_pass "dom0 preconditioned the first $_mib MiB"
+	else
+		BENCH_PRECOND="precond_mib=$_mib precond_ms=- precond_failed=1"
+		tap_fail "dom0 preconditioned the first $_mib MiB" "$(tr '\n' ' ' < /tmp/bench/dd.err | cut -c1-120)"
+	fi
+}
+
+# bench_dom0_info NAME [EXTRA]: what domU NAME negotiated, and EXTRA (the
+# preconditioning of the boot, on the first domU's line)
 bench_dom0_info() {
 	_be=$(xb_backend_dir "$1") _fe=$(xb_frontend_dir "$1")
 	_u=$(tr -d '\r' < "$XB_CONSOLE_DIR/guest-$1.log" | sed -n "s/^BENCH-INFO $1 //p" | tail -n 1)
@@ -180,7 +205,7 @@ bench_dom0_info() {
 		"be_indirect=$(xenstore-read "$_be/feature-max-indirect-segments" 2>/dev/null || echo -)" \
 		"queues=$(xenstore-read "$_fe/multi-queue-num-queues" 2>/dev/null || echo 1)" \
 		"ring_order=$(xenstore-read "$_fe/ring-page-order" 2>/dev/null || echo 0)" \
-		"$_u"
+		"$_u" ${2:-}
 }
 
 # a domU that stopped answering: destroyed, its console dumped here (its TAP
@@ -226,6 +251,8 @@ bench_native() {
 	xb_domu_destroy domu
 	tap_ok "the idle domU released the disk" xb_wait_released domu 60
 	_d=$(xb_disk)
+	bench_precondition
+	echo "XB-BENCH-INFO cfg=$BENCH_CFG round=$BENCH_ROUND kernel=$KVER domu=native $BENCH_PRECOND"
 	for _p in $BENCH_PROFILES; do
 		if [ "$_p" = fsync-barrier ]; then
 			bench_result "$_p" "na=1 why=native has no barrier-only mode: the device takes flushes (the domU/native ratio uses native fsync)"
@@ -245,7 +272,11 @@ dom0_main() {
 	if [ "$BENCH_MODE" = native ]; then bench_native; tap_end; return; fi
 	_first=
 	for _p in $BENCH_PROFILES; do [ "$_p" = fsync-barrier ] || _first=${_first:-$_p}; done
-	xb_wait_line domu "BENCH-BEGIN domu $_first waiting" 300 && bench_dom0_info domu
+	# the domU waits for the go of its first profile: the disk is idle
+	if xb_wait_line domu "BENCH-BEGIN domu $_first waiting" 300; then
+		bench_precondition
+		bench_dom0_info domu "$BENCH_PRECOND"
+	fi
 	_dead=
 	for _p in $BENCH_PROFILES; do
 		[ "$_p" != fsync-barrier ] || continue
