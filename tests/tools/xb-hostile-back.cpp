@@ -117,13 +117,17 @@ public:
 			else
 				sleep_ms(50);
 		}
-		return answer->compare(0, 2, "ok") == 0;
+		return answer->compare(0, 2, "ok") == 0 && answer->find("fail") == std::string::npos;
 	}
+	// A check of the domU's; one owed by the session before (its disk gone)
+	// goes with it ("A + B": one round trip less).
 	bool check(Back* b, const std::string& label, const std::string& cmd, double secs = 60)
 	{
 		std::string a;
-		const bool ok = ask(b, cmd, secs, &a);
-		tap_.result(ok, label + ": domU " + cmd + ": " + a);
+		const std::string c = owed_.empty() ? cmd : owed_ + " + " + cmd;
+		owed_.clear();
+		const bool ok = ask(b, c, secs, &a);
+		tap_.result(ok, label + ": domU " + c + ": " + a);
 		return ok;
 	}
 
@@ -187,17 +191,19 @@ public:
 		b.state(st_closing);
 		Deadline d(20);
 		u64 fs;
+		if (spam)
+			bad_at_ = monotonic() + static_cast<double>(rng_.below(300)) / 1000;
 		while ((fs = b.front_state()) != st_closed && !d.passed())
-			spam ? garbage_round(b) : pump(b, 20);
+			spam ? teardown_round(b) : pump(b, 20);
 		tap_.result(fs == st_closed, std::string(label) + ": Closing: the frontend reaches Closed (state " +
 			    std::to_string(fs) + ")");
 		for (Deadline t(spam ? 0.5 : 0); spam && !t.passed();)
-			garbage_round(b);   // and after it: the rings are gone now
+			garbage_round(b);   // and after it: the frontend's rings are gone now
 		b.state(st_closed);
 		b.remove();
 		burst_queue_ = nullptr;
 		if (gone)
-			check(nullptr, label, "gone " + name, 30);
+			owed_ = "gone " + name;
 	}
 
 	// ---- serving
@@ -251,6 +257,24 @@ public:
 		for (auto& q : b.queues) {
 			garbage(b, *q, rng_.below(2) ? rng_.next() : rng_.below(q->ring.size() * 2));
 			garbage(b, *q, rng_.below(q->ring.size()));
+		}
+		sleep_ms(1);
+	}
+	// During a teardown: every request answered correctly, a notification
+	// with nothing new every round (an interrupt for the frontend), and at
+	// bad_at_ one bad answer: the frontend breaks the disk then and
+	// schedules its work, at a random moment of its teardown.
+	void teardown_round(Back& b)
+	{
+		hostile_ = Hostile::none;
+		pump(b, 0);
+		for (auto& q : b.queues) {
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			b.evt.notify(q->port);
+		}
+		if (bad_at_ && monotonic() >= bad_at_) {
+			bad_at_ = 0;
+			garbage(b, *b.queues[rng_.below(b.queues.size())], rng_.next() | (1ull << 62));
 		}
 		sleep_ms(1);
 	}
@@ -430,7 +454,10 @@ public:
 				close(*b, label.c_str(), name, true);
 			} else {
 				b->xs.rm(b->fe);
-				for (Deadline d(1.5); !d.passed();)
+				bad_at_ = monotonic() + static_cast<double>(rng_.below(300)) / 1000;
+				for (Deadline d(1.0); !d.passed();)
+					teardown_round(*b);
+				for (Deadline d(0.5); !d.passed();)
 					garbage_round(*b);
 				b->state(st_closed);
 				b->remove();
@@ -444,6 +471,8 @@ public:
 
 	void end()
 	{
+		if (!owed_.empty())
+			check(nullptr, "last disk", "true");
 		std::string a;
 		ask(nullptr, "end", 30, &a);
 		printf("XB-HOSTILE-BACK disks=%u requests=%llu responses=%llu hostile=%llu jumps=%llu notifications=%llu\n",
@@ -465,11 +494,13 @@ private:
 	Rng rng_;
 	Tap& tap_;
 	XenStore ctl_;
+	std::string owed_;
 	unsigned step_ = 0, disks_ = 0;
 	Hostile hostile_ = Hostile::none;
 	bool hostile_done_ = false;
 	Queue* burst_queue_ = nullptr;   // a burst of garbage is due on it at burst_at_
 	double burst_at_ = 0;
+	double bad_at_ = 0;   // teardown: when the one bad answer is due (0: sent)
 	unsigned burst_ = 0;
 	Counts all_;
 	u64 notified_ = 0;
