@@ -191,10 +191,13 @@ public:
 		b.state(st_closing);
 		Deadline d(20);
 		u64 fs;
+		const double t0 = monotonic();
 		if (spam)
-			bad_at_ = monotonic() + static_cast<double>(rng_.below(300)) / 1000;
+			bad_at_ = t0 + bad_delay();
 		while ((fs = b.front_state()) != st_closed && !d.passed())
 			spam ? teardown_round(b) : pump(b, 20);
+		if (spam && fs == st_closed)
+			last_close_ = monotonic() - t0;
 		tap_.result(fs == st_closed, std::string(label) + ": Closing: the frontend reaches Closed (state " +
 			    std::to_string(fs) + ")");
 		for (Deadline t(spam ? 0.5 : 0); spam && !t.passed();)
@@ -259,6 +262,14 @@ public:
 			garbage(b, *q, rng_.below(q->ring.size()));
 		}
 		sleep_ms(1);
+	}
+	// When the one bad answer of a teardown is due: the frontend frees its
+	// rings just before it says Closed, so in the second half of the time
+	// the last teardown took to Closed (the first: within 300 ms).
+	double bad_delay()
+	{
+		const double u = static_cast<double>(rng_.below(1000)) / 1000;
+		return last_close_ > 0 ? last_close_ * (0.5 + u / 2) : 0.3 * u;
 	}
 	// During a teardown: every request answered correctly, a notification
 	// with nothing new every round (an interrupt for the frontend), and at
@@ -454,7 +465,7 @@ public:
 				close(*b, label.c_str(), name, true);
 			} else {
 				b->xs.rm(b->fe);
-				bad_at_ = monotonic() + static_cast<double>(rng_.below(300)) / 1000;
+				bad_at_ = monotonic() + bad_delay();
 				for (Deadline d(1.0); !d.passed();)
 					teardown_round(*b);
 				for (Deadline d(0.5); !d.passed();)
@@ -501,6 +512,7 @@ private:
 	Queue* burst_queue_ = nullptr;   // a burst of garbage is due on it at burst_at_
 	double burst_at_ = 0;
 	double bad_at_ = 0;   // teardown: when the one bad answer is due (0: sent)
+	double last_close_ = 0;   // seconds from Closing to the frontend's Closed, last time
 	unsigned burst_ = 0;
 	Counts all_;
 	u64 notified_ = 0;
