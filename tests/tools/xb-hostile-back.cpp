@@ -117,6 +117,10 @@ public:
 			else
 				sleep_ms(50);
 		}
+		// both keys go: they are the domU's nodes, and xenstored's quota
+		// of nodes per domain ended a run of 80 teardowns at step 107
+		ctl_.rm(home + "xenblk-hb" + std::to_string(n));
+		ctl_.rm(home + "hb-r" + std::to_string(n));
 		return answer->compare(0, 2, "ok") == 0 && answer->find("fail") == std::string::npos;
 	}
 	// A check of the domU's; one owed by the session before (its disk gone)

@@ -11,7 +11,7 @@
 # random rounds and 20 teardowns instead of 7 and 2.  See "The hostile
 # backend" in Documentation/testing.md.
 # vm-options: --disk loop,size=16 --vcpus 2 --timeout 600
-# vm-seconds: 120
+# vm-seconds: 55
 # vm-cells: ours:stock
 
 HB_RANDOM=7 HB_TEARDOWNS=2
