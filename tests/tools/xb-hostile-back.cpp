@@ -287,7 +287,7 @@ public:
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			b.evt.notify(q->port);
 		}
-		if (bad_at_ && monotonic() >= bad_at_) {
+		if (bad_at_ && monotonic() >= bad_at_ && !b.queues.empty()) {
 			bad_at_ = 0;
 			garbage(b, *b.queues[rng_.below(b.queues.size())], rng_.next() | (1ull << 62));
 		}
@@ -460,7 +460,11 @@ public:
 			if (!b)
 				continue;
 			const u64 fs = handshake(*b, nullptr, &why);
-			tap_.result(fs == st_connected, label + ": " + name + " connects" + (why.empty() ? "" : ": " + why));
+			if (!tap_.result(fs == st_connected, label + ": " + name + " connects" +
+					 (why.empty() ? "" : ": " + why))) {
+				close(*b, label.c_str(), name);
+				continue;
+			}
 			check(b.get(), label, "load " + name);
 			for (Deadline d(1.0); !d.passed();)
 				pump(*b, 20);
