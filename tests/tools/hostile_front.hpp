@@ -55,11 +55,12 @@ struct Options {
 class Tap {
 public:
 	explicit Tap(std::string prefix) : prefix_(std::move(prefix)) {}
-	void result(bool ok, const std::string& name)
+	bool result(bool ok, const std::string& name)
 	{
 		n_++;
 		failed_ += !ok;
 		line("%s %d - %s", ok ? "ok" : "not ok", n_, name.c_str());
+		return ok;
 	}
 	void skip(const std::string& name, const char* why)
 	{
@@ -158,6 +159,39 @@ public:
 		std::string reply;
 		return call(kWrite, path + '\0' + value, &reply);
 	}
+	// For a tool that plays dom0's part (xb-hostile-back): remove a subtree;
+	// set a node's permissions ("n0", "rD": owner and default first, as
+	// xenstore-chmod takes them); and transactions (tx != 0 while one is open).
+	bool rm(const std::string& path)
+	{
+		std::string reply;
+		return call(kRm, path + '\0', &reply);
+	}
+	bool set_perms(const std::string& path, std::initializer_list<const char*> perms)
+	{
+		std::string payload = path + '\0', reply;
+		for (const char* p : perms)
+			payload += std::string(p) + '\0';
+		return call(kSetPerms, payload, &reply);
+	}
+	bool begin()
+	{
+		std::string reply;
+		tx = 0;
+		if (!call(kTxStart, std::string(1, '\0'), &reply))
+			return false;
+		tx = static_cast<u32>(strtoul(reply.c_str(), nullptr, 10));
+		return tx != 0;
+	}
+	// false if the transaction must be retried (EAGAIN) or failed
+	bool commit()
+	{
+		std::string reply;
+		const bool ok = call(kTxEnd, std::string("T") + '\0', &reply);
+		tx = 0;
+		return ok;
+	}
+	u32 tx = 0;
 	bool read_uint(const std::string& path, u64* out)
 	{
 		std::string v;
@@ -192,7 +226,8 @@ public:
 	}
 
 private:
-	static constexpr u32 kRead = 2, kWrite = 11, kError = 16;
+	static constexpr u32 kRead = 2, kTxStart = 6, kTxEnd = 7, kWrite = 11, kRm = 13,
+			     kSetPerms = 14, kError = 16;
 	struct Header {
 		u32 type, req_id, tx_id, len;
 	};
@@ -201,7 +236,7 @@ private:
 	{
 		if (fd_ < 0)
 			return false;
-		Header h = {type, ++req_id_, 0, static_cast<u32>(payload.size())};
+		Header h = {type, ++req_id_, tx, static_cast<u32>(payload.size())};
 		std::string msg(reinterpret_cast<const char*>(&h), sizeof(h));
 		msg += payload;
 		if (::write(fd_, msg.data(), msg.size()) != static_cast<ssize_t>(msg.size()))
