@@ -5,7 +5,7 @@
 # request with an error and the request's id, keep serving valid ones, stop the
 # ring on the overflow and still close cleanly; dom0 must stay healthy (kernel
 # log, statistics, its own reads of the disk).  See "The hostile frontend" in
-# Documentation/testing.md.
+# Documentation/hostile-peers.md.
 # vm-options: --disk loop,size=64 --vcpus 1
 # vm-seconds: 45
 # vm-backends: stock ours

@@ -9,7 +9,7 @@
 # data/hb-rN); at the end no extra disk is left, its kernel log is clean and
 # xenblk-front unloads.  XENBLK_SEED=N replays a run; XENBLK_LONG=1 runs 70
 # random rounds and 20 teardowns instead of 7 and 2.  See "The hostile
-# backend" in Documentation/testing.md.
+# backend" in Documentation/hostile-peers.md.
 # vm-options: --disk loop,size=16 --vcpus 2 --timeout 600
 # vm-seconds: 55
 # vm-cells: ours:stock
