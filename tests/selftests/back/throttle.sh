@@ -33,6 +33,8 @@
 # vm-options: --disk nullb,size=256,cache=32 --vcpus 2 --with fio --timeout 900
 # vm-seconds: 150
 # vm-cells: stock:ours
+# vm-kernels: 6.1
+# (6.12 by hand: XENBLK_ALL_KERNELS=1; the limiter uses no API that differs)
 
 TH_FIO="--direct=1 --ioengine=libaio --time_based --size=64m --minimal"
 
