@@ -103,6 +103,28 @@ private:
 	int n_ = 0, failed_ = 0;
 };
 
+// ---------------------------------------------------------------- random
+
+// xorshift64*: small, seedable, the same sequence everywhere (the
+// seeded tools: a printed seed replays a run)
+class Rng {
+public:
+	explicit Rng(u64 seed) : s_(seed ? seed : 0x9e3779b97f4a7c15ull) {}
+	u64 next()
+	{
+		s_ ^= s_ >> 12;
+		s_ ^= s_ << 25;
+		s_ ^= s_ >> 27;
+		return s_ * 0x2545f4914f6cdd1dull;
+	}
+	u64 below(u64 n) { return n ? next() % n : 0; }
+	bool chance(u32 percent) { return below(100) < percent; }
+	template <class T, size_t N> T pick(const T (&a)[N]) { return a[below(N)]; }
+
+private:
+	u64 s_;
+};
+
 // ---------------------------------------------------------------- time
 
 double monotonic()

@@ -33,22 +33,6 @@
 
 namespace {
 
-class Rng {   // xorshift64*, as xb-fuzz-front
-public:
-	explicit Rng(u64 seed) : s_(seed ? seed : 0x9e3779b97f4a7c15ull) {}
-	u64 next()
-	{
-		s_ ^= s_ >> 12;
-		s_ ^= s_ << 25;
-		s_ ^= s_ >> 27;
-		return s_ * 0x2545f4914f6cdd1dull;
-	}
-	u64 below(u64 n) { return n ? next() % n : 0; }
-
-private:
-	u64 s_;
-};
-
 volatile sig_atomic_t g_stop = 0;
 
 constexpr u64 kSectors = 16384;   // 8 MiB
