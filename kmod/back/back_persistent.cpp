@@ -30,16 +30,17 @@ kstd::Errno Ring::init_persistent()
 struct Ring::MapBatch {
 	u32 nev = 0;
 	u32 nmap = 0;
+	u64 now = xbg_now_ns();   // the cache's clock: when its mappings were used
 };
 
 // the slot holding gref from now on (one more use), or npos when every slot is
 // in use
 u32 Ring::slot_for(MapBatch& b, u32 gref)
 {
-	const u32 slot = cache_.get(gref);
+	const u32 slot = cache_.get(gref, b.now);
 	if (slot != BackGrantCache::npos)
 		return slot;
-	const BackGrantCache::Claim c = cache_.claim(gref);
+	const BackGrantCache::Claim c = cache_.claim(gref, b.now);
 	if (c.slot == BackGrantCache::npos)
 		return c.slot;
 	if (c.evict)

@@ -40,9 +40,9 @@ static bool feature_persistent = true;
 module_param(feature_persistent, bool, 0644);
 MODULE_PARM_DESC(feature_persistent, "offer persistent grants (applies to devices created later)");
 /* the number of kept mappings per ring: at most this many, read at every pass */
-static unsigned int max_persistent_grants = 1056;
+static unsigned int max_persistent_grants = 2048;
 module_param(max_persistent_grants, uint, 0644);
-MODULE_PARM_DESC(max_persistent_grants, "most persistently mapped grants per ring (at most 2048; lowering it unmaps the least recently used)");
+MODULE_PARM_DESC(max_persistent_grants, "most persistently mapped grants per ring (default and most 2048; lowering it unmaps the least recently used)");
 
 unsigned int xbg_max_persistent_grants(void)
 {

@@ -9,12 +9,18 @@
 // caller, allocated at connect, so nothing allocates on the I/O path.
 //
 // Rules:
-//  * get(ref): a mapped slot for ref, marked in use and most recently used.
-//  * claim(ref) for a ref not mapped: a never-used slot while fewer than
-//    bound() are mapped, else the least recently used slot nobody uses (evicted:
-//    the driver unmaps its old grant first, then maps ref into it); no slot if
-//    every mapped one is in use (the driver maps ref for this request only).
-//    A slot in use is never evicted.
+//  * get(ref, now): a mapped slot for ref, marked in use and most recently
+//    used (at now, the caller's monotonic clock in ns).
+//  * claim(ref, now) for a ref not mapped: a never-used slot while fewer than
+//    bound() are mapped, else the least recently used slot nobody uses, if it
+//    was last used at least keep_ns() before now (evicted: the driver unmaps
+//    its old grant first, then maps ref into it); otherwise no slot (the
+//    driver maps ref for this request only).  A slot in use is never evicted,
+//    nor one used recently: when a frontend cycles through more refs than the
+//    bound (its requests in flight need more pages than the cache holds), a
+//    plain LRU would evict every mapping just before its ref came back and
+//    hit nothing; keeping the recently used ones keeps bound() of the cycle's
+//    refs mapped, and only the rest are mapped per request.
 //  * abandon(slot): the map of a claimed slot failed (a bad ref from the
 //    frontend): the slot is unmapped and free again; the request fails.
 //  * put(slot): one request done with it.
@@ -36,13 +42,15 @@ struct CacheSlot {
 	kstd::u32 lru_next;     // towards the least recent; npos at the tail
 	kstd::u32 hash_next;    // chain of the bucket; free-list link for free slots
 	bool mapped;
+	kstd::u64 last_use;     // the caller's clock (ns) at the last get or claim
 };
 
 struct CacheStats {
 	kstd::u64 hits;         // segments served by a kept mapping
 	kstd::u64 mapped;       // slots claimed for a new persistent mapping (map_failed of them failed)
 	kstd::u64 evicted;      // kept mappings unmapped to make room or after a lowered bound
-	kstd::u64 full;         // segments mapped for one request only: every slot in use or no slot
+	kstd::u64 full;         // segments mapped for one request only: every slot in use or used
+	                        // within keep_ns, or no slot
 	kstd::u64 map_failed;   // claimed slots whose map failed
 
 	void add(const CacheStats& o)
@@ -58,6 +66,8 @@ struct CacheStats {
 class BackGrantCache {
 public:
 	static constexpr kstd::u32 npos = ~kstd::u32{0};
+	// a mapping used within this long is not evicted for another ref
+	static constexpr kstd::u64 keep_ns_default = 1000000000;
 
 	struct Claim {
 		kstd::u32 slot;        // npos: map for this request only
@@ -93,13 +103,14 @@ public:
 			buckets_[b] = npos;
 		free_ = npos;
 		for (kstd::u32 i = cap; i-- > 0;) {
-			slots_[i] = {0, 0, npos, npos, free_, false};
+			slots_[i] = {0, 0, npos, npos, free_, false, 0};
 			free_ = i;
 		}
 		head_ = tail_ = npos;
 		nr_mapped_ = 0;
 		nr_in_use_ = 0;
 		stats_ = {};
+		keep_ns_ = keep_ns_default;
 		set_bound(bound);
 		return true;
 	}
@@ -109,23 +120,25 @@ public:
 	void set_bound(kstd::u32 bound) { bound_ = kstd::min(bound, cap_); }
 
 	kstd::u32 bound() const { return bound_; }
+	void set_keep_ns(kstd::u64 ns) { keep_ns_ = ns; }
+	kstd::u64 keep_ns() const { return keep_ns_; }
 	kstd::u32 capacity() const { return cap_; }
 	kstd::u32 nr_mapped() const { return nr_mapped_; }
 	kstd::u32 nr_in_use() const { return nr_in_use_; }   // slots with users
 	const CacheStats& stats() const { return stats_; }
 	const CacheSlot& slot(kstd::u32 i) const { return slots_[i]; }
 
-	kstd::u32 get(kstd::u32 gref)
+	kstd::u32 get(kstd::u32 gref, kstd::u64 now)
 	{
 		const kstd::u32 i = find(gref);
 		if (i == npos)
 			return npos;
-		use(i);
+		use(i, now);
 		stats_.hits++;
 		return i;
 	}
 
-	Claim claim(kstd::u32 gref)
+	Claim claim(kstd::u32 gref, kstd::u64 now)
 	{
 		kstd::u32 i = npos;
 		Claim c = {npos, false, 0};
@@ -142,8 +155,9 @@ public:
 					break;
 				}
 			}
-			if (i == npos || nr_mapped_ > bound_) {
-				// over a lowered bound: shrink() first, never grow
+			// over a lowered bound: shrink() first, never grow; and
+			// the least recent is recent: every other one is too
+			if (i == npos || nr_mapped_ > bound_ || recent(slots_[i], now)) {
 				stats_.full++;
 				return c;
 			}
@@ -158,7 +172,7 @@ public:
 		slots_[i].mapped = true;
 		hash(i);
 		lru_push_head(i);
-		use(i);
+		use(i, now);
 		stats_.mapped++;
 		c.slot = i;
 		return c;
@@ -238,8 +252,15 @@ private:
 		return npos;
 	}
 
-	void use(kstd::u32 i)
+	// used within keep_ns_ of now (a clock that went back counts as recent)
+	bool recent(const CacheSlot& s, kstd::u64 now) const
 	{
+		return now < s.last_use || now - s.last_use < keep_ns_;
+	}
+
+	void use(kstd::u32 i, kstd::u64 now)
+	{
+		slots_[i].last_use = now;
 		if (slots_[i].users++ == 0)
 			nr_in_use_++;
 		lru_unlink(i);
@@ -313,6 +334,7 @@ private:
 	kstd::u32 cap_ = 0;
 	kstd::u32 mask_ = 0;
 	kstd::u32 bound_ = 0;
+	kstd::u64 keep_ns_ = keep_ns_default;
 	kstd::u32 free_ = npos;
 	kstd::u32 head_ = npos;     // most recently used
 	kstd::u32 tail_ = npos;     // least recently used
