@@ -2,7 +2,7 @@
 # the same fio profiles either in the domU on /dev/xvda (BENCH_MODE=domu) or in
 # dom0 on the null_blk device itself (BENCH_MODE=native).  tests/bench/run puts a
 # generated prelude in front of this file: the settings BENCH_MODE BENCH_CFG
-# BENCH_ROUND BENCH_RUNTIME BENCH_SIZE BENCH_PROFILES BENCH_BARRIER and
+# BENCH_ROUND BENCH_RUNTIME BENCH_SIZE BENCH_PROFILES BENCH_QUEUES BENCH_BARRIER and
 # bench_jobs(), which writes the fio job files of tests/bench/fio/ to /tmp/bench/.
 #
 # Every measured profile gives dom0 one console line
@@ -141,6 +141,9 @@ domu_main() {
 		_profiles=
 		for _p in $BENCH_PROFILES; do [ "$_p" = fsync-barrier ] || _profiles="$_profiles $_p"; done
 		[ "$(bench_front_mode)" = flush ] || _why="the frontend is in $(bench_front_mode) mode, not flush"
+		# --queues: the frontend was loaded with max_queues (tests/bench/run)
+		[ -n "$_why" ] || [ -z "${BENCH_QUEUES:-}" ] || [ "$(ls /sys/block/xvda/mq | wc -l)" = "$BENCH_QUEUES" ] ||
+			_why="the frontend has $(ls /sys/block/xvda/mq | wc -l) queues, not $BENCH_QUEUES"
 	fi
 	echo "BENCH-INFO $XB_NAME $(bench_domu_info)"
 	for _p in $_profiles; do bench_domu_profile "$_p" "$_why"; done

@@ -14,6 +14,11 @@ PROFILES = {
     "randwrite": ("IOPS", "4 KiB random write, QD 32", 4),
     "fsync": ("syncs/s", "4 KiB write + fdatasync, flush mode", 4),
     "fsync-barrier": ("syncs/s", "4 KiB write + fdatasync, barrier-only mode", 4),
+    # tests/bench/scaling: random reads at queue depths 1 .. 64
+    "randread-qd1": ("IOPS", "4 KiB random read, QD 1, 1 job", 4),
+    "randread-qd4": ("IOPS", "4 KiB random read, QD 4 (2 jobs x 2)", 4),
+    "randread-qd16": ("IOPS", "4 KiB random read, QD 16 (2 jobs x 8)", 4),
+    "randread-qd64": ("IOPS", "4 KiB random read, QD 64 (2 jobs x 32)", 4),
 }
 
 
@@ -49,7 +54,7 @@ def metric(profile, rec):
     if profile == "seqread":
         v = num(rec, "r_bw")
         return None if v is None else v * 1024 / 1e6
-    if profile == "randread":
+    if profile.startswith("randread"):
         return num(rec, "r_iops")
     return num(rec, "w_iops")      # randwrite, fsync, fsync-barrier
 
@@ -84,7 +89,7 @@ def derived(profile, rec):
     fio_ms = max(num(rec, "r_ms") or 0, num(rec, "w_ms") or 0)
     if fio_ms:
         d["fio_runtime_s"] = fio_ms / 1000.0
-    clat = num(rec, "r_clat") if profile in ("seqread", "randread") else num(rec, "w_clat")
+    clat = num(rec, "r_clat") if profile == "seqread" or profile.startswith("randread") else num(rec, "w_clat")
     if clat is not None:
         d["clat_us"] = clat
 
