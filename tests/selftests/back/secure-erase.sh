@@ -18,23 +18,25 @@
 #     the backend releases the disks within the delay + 20 s, the tool
 #     answered the erase at its time (not early: it stops only after the
 #     release), dom0's xvdb then reads zeros there.  Teardown waits for the
-#     erase with the synchronous erase and with the fix alike (about 5.2 s
+#     erase with the synchronous erase and with the fix alike (5.1-5.3 s
 #     both): this bounds it, it does not tell them apart.
 # Control: the tool logs each erase with its range (exactly the domU's) and
 # counts 3 answered; dom0's xvdb reads the pattern before anything else.
 # dd reads from sector 0 without skip: while the erase's ioctl runs in the
 # domU an lseek of the disk waits for it (6.1: dd blocked in blkdev_llseek).
 #
-# Measured (stock:ours, 5 s delay), the backend of c5cd93b^ (the erase
-# synchronous in the ring's worker; reapplied by hand to HEAD's glue_ring.c,
-# which the split of glue.c left in no state to `git revert`) against HEAD:
+# Measured (stock:ours, 5 s delay, two runs of each), the backend of
+# c5cd93b^ (the erase synchronous in the ring's worker; reapplied by hand to
+# HEAD's glue_ring.c, which the split of glue.c left in no state to `git
+# revert`) against HEAD:
 #   6.1  synchronous: FAILS 3 checks: the four reads took 4700 ms, the erase
 #        was answered before they ended, the tool served 0 reads while it
-#        held the erase (our backend had taken none off the ring: rd_req 4
-#        before and 2 s into the hold)
-#   6.12 synchronous: FAILS the same 3: 4680 ms, answered, 0 reads
-#   6.1  HEAD: passes, the four reads in 140 ms, 4 served during the hold
+#        held the erase (our backend had taken none off the ring: its rd_req
+#        for xvdb 4 two seconds into the hold, 8 with HEAD)
+#   6.12 synchronous: FAILS the same 3: 4680-4700 ms, answered, 0 reads
+#   6.1  HEAD: passes, the four reads in 130-140 ms, 4 served during the hold
 #   6.12 HEAD: passes, 130 ms, 4 served during the hold
+# Teardown in all eight runs: released 5.14-5.33 s after xl destroy began.
 # 26-27 s of a batch per kernel.
 # vm-options: --disk loop,size=16 --vcpus 1 --timeout 300
 # vm-seconds: 30
