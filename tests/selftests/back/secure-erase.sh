@@ -28,7 +28,7 @@
 # Measured (stock:ours, 5 s delay, two runs of each), the backend of
 # c5cd93b^ (the erase synchronous in the ring's worker; reapplied by hand to
 # HEAD's glue_ring.c, which the split of glue.c left in no state to `git
-# revert`) against HEAD:
+# revert`; now tests/mutants/back-sync-secure-erase.mut) against HEAD:
 #   6.1  synchronous: FAILS 3 checks: the four reads took 4700 ms, the erase
 #        was answered before they ended, the tool served 0 reads while it
 #        held the erase (our backend had taken none off the ring: its rd_req
