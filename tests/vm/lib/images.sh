@@ -13,7 +13,9 @@ XEN_DEBS="xen-hypervisor-$XENVER-amd64 xen-utils-$XENVER xen-utils-common xensto
   libxenmisc$XENVER libxenstore4 libxentoollog1 libxencall1 libxenevtchn1 libxenforeignmemory1
   libxengnttab1 libxendevicemodel1 libxentoolcore1 libxenhypfs1 libyajl2"
 VM_BASE_DIR=${TOP:?}/build/vm/base
-DOM0_MODULES="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-blkback null_blk brd loop nbd configfs"
+# (xen-blkfront: dom0's own disk from xb-hostile-back --erase-delay, the one
+# disk with secure erase, tests/selftests/back/secure-erase.sh)
+DOM0_MODULES="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc xen-blkback xen-blkfront null_blk brd loop nbd configfs"
 DOMU_MODULES="xen-blkfront ext4 crc32c_generic xen-evtchn xen-gntalloc"
 DOMU_TOOLS="/usr/sbin/mke2fs /usr/sbin/e2fsck /usr/sbin/sfdisk"
 
