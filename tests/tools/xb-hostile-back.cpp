@@ -24,14 +24,10 @@
 //
 // --erase-delay MS is another mode, not hostile but slow: one disk (xvdb)
 // for domain D (0 too: dom0's own xen-blkfront), offering discard and secure
-// discard (discard-secure 1), every request answered correctly at once
-// except a secure discard: held MS ms while the rest is served, then
-// answered with the next status of --erase-status (okay, error; the last one
-// repeats); an okay erase zeroes its range.  "XB-SLOW-ERASE ..." lines say
-// when each arrived and was answered and how many reads were served while
-// it was held; SIGTERM ends it (held erases answered, Closing, Closed).
-// tests/selftests/back/secure-erase.sh serves a domU through our backend
-// with it.
+// discard (discard-secure 1), each secure discard held MS ms and answered
+// with the next status of --erase-status (slow_erase.hpp); SIGTERM ends it
+// (held erases answered, Closing, Closed).  tests/selftests/back/secure-erase.sh
+// serves a domU through our backend with it.
 //
 // The domU runs the checks it is told through xenstore: dom0 writes
 // data/xenblk-hbN "COMMAND ARGS", the domU answers data/hb-rN "ok ..." or
@@ -41,7 +37,7 @@
 //   xb-hostile-back --domid D [--seed S] [--random N] [--teardowns N]
 //                   [--tap-prefix P]
 //   xb-hostile-back --domid D --erase-delay MS [--erase-status okay,error,...]
-#include "hostile_back.hpp"
+#include "slow_erase.hpp"   // and hostile_back.hpp
 
 namespace {
 
@@ -173,8 +169,8 @@ public:
 		b.set("sector-size", val("sector-size", "512"));
 		b.set("physical-sector-size", val("physical-sector-size", "512"));
 		b.set("info", val("info", "0"));
-		b.set("feature-discard", val("feature-discard", offer_discard_ ? "1" : "0"));
-		if (offer_discard_) {
+		b.set("feature-discard", val("feature-discard", erase_.active() ? "1" : "0"));
+		if (erase_.active()) {
 			b.set("discard-granularity", "4096");
 			b.set("discard-alignment", "0");
 			b.set("discard-secure", "1");
@@ -228,14 +224,9 @@ public:
 					xb::Request r;
 					xb::decode_request(b.abi, slot, &r);
 					b.counts.requests++;
-					if (erase_delay_ >= 0 && r.op == BLKIF_OP_DISCARD)
-						discard(b, *q, r);
-					else if (erase_delay_ >= 0 && r.op != BLKIF_OP_DISCARD) {
-						// (Linux blkfront wants an INDIRECT answered with its indirect_op)
-						count_io(r);
-						b.respond(*q, r.id, r.op == BLKIF_OP_INDIRECT ? r.indirect_op : r.op,
-							  b.serve(r));
-					} else if (hostile_ != Hostile::none && !hostile_done_)
+					if (erase_.active())
+						erase_.serve(b, *q, r);
+					else if (hostile_ != Hostile::none && !hostile_done_)
 						act(b, *q, r);
 					else
 						b.respond(*q, r.id, r.op, b.serve(r));
@@ -247,78 +238,14 @@ public:
 				garbage(b, *burst_queue_, rng_.below(burst_queue_->ring.size()));
 			burst_queue_ = nullptr;
 		}
-		answer_held(b, false);
-		if (!held_.empty())
-			ms = std::max(0, std::min(ms, static_cast<int>((held_.front().due - monotonic()) * 1000) + 1));
-		b.evt.wait(ms);
+		erase_.answer_held(b, false);
+		b.evt.wait(erase_.wait_ms(ms));
 	}
 
-	// ---- --erase-delay: a discard answered at once, a secure one held
-	void count_io(const xb::Request& r)
-	{
-		const u8 op = r.op == BLKIF_OP_INDIRECT ? r.indirect_op : r.op;
-		if (op == BLKIF_OP_READ) {
-			reads_++;
-			for (Held& h : held_)
-				h.reads++;
-		} else if (op == BLKIF_OP_WRITE) {
-			writes_++;
-		}
-	}
-	void discard(Back& b, Queue& q, const xb::Request& r)
-	{
-		const bool inside = r.nr_sectors && r.sector + r.nr_sectors <= b.sectors &&
-				    r.sector + r.nr_sectors > r.sector;
-		if (!(r.discard_flag & BLKIF_DISCARD_SECURE)) {
-			discards_++;
-			b.respond(q, r.id, r.op, inside ? BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
-			return;
-		}
-		Held h;
-		h.q = &q;
-		h.id = r.id;
-		h.sector = r.sector;
-		h.count = r.nr_sectors;
-		h.inside = inside;
-		h.arrived = monotonic();
-		h.due = h.arrived + erase_delay_ / 1000.0;
-		h.n = ++erases_;
-		h.status = erase_status_[std::min<size_t>(h.n - 1, erase_status_.size() - 1)];
-		printf("XB-SLOW-ERASE erase %u sector=%llu count=%llu arrived at %.3f s\n", h.n,
-		       static_cast<unsigned long long>(h.sector), static_cast<unsigned long long>(h.count),
-		       h.arrived - t0_);
-		fflush(stdout);
-		held_.push_back(h);
-	}
-	// Answer the held erases that are due (all of them when stopping).
-	void answer_held(Back& b, bool all)
-	{
-		while (!held_.empty() && (all || monotonic() >= held_.front().due)) {
-			const Held h = held_.front();
-			held_.erase(held_.begin());
-			const s16 st = h.inside ? h.status : BLKIF_RSP_ERROR;
-			if (st == BLKIF_RSP_OKAY) {
-				u8 zero[BLKIF_SECTOR_SIZE] = {};
-				for (u64 s = h.sector; s < h.sector + h.count; s++)
-					b.disk.write(s, zero);
-			}
-			b.respond(*h.q, h.id, BLKIF_OP_DISCARD, st);
-			answered_++;
-			const double now = monotonic();
-			printf("XB-SLOW-ERASE erase %u answered %s after %.3f s%s, reads %llu in all, reads served meanwhile %llu\n",
-			       h.n, st == BLKIF_RSP_OKAY ? "OKAY" : "ERROR", now - h.arrived,
-			       all && now < h.due ? " (early: the tool stops)" : "",
-			       static_cast<unsigned long long>(reads_), static_cast<unsigned long long>(h.reads));
-			fflush(stdout);
-		}
-	}
 	// Serve one disk until SIGTERM; true if it connected and closed.
 	bool slow_erase(double delay_ms, const std::vector<s16>& statuses)
 	{
-		erase_delay_ = delay_ms;
-		erase_status_ = statuses;
-		offer_discard_ = true;
-		t0_ = monotonic();
+		erase_.start(delay_ms, statuses);
 		std::string name, why;
 		auto b = make("slow-erase", &name);
 		if (!b)
@@ -340,11 +267,9 @@ public:
 		fflush(stdout);
 		while (!g_stop)
 			pump(*b, 20);
-		answer_held(*b, true);
+		erase_.answer_held(*b, true);
 		close(*b, "slow-erase", name, false, false);
-		printf("XB-SLOW-ERASE reads=%llu writes=%llu discards=%llu erases=%u answered=%u\n",
-		       static_cast<unsigned long long>(reads_), static_cast<unsigned long long>(writes_),
-		       static_cast<unsigned long long>(discards_), erases_, answered_);
+		erase_.totals();
 		return true;
 	}
 
@@ -630,22 +555,7 @@ private:
 	unsigned burst_ = 0;
 	Counts all_;
 	u64 notified_ = 0;
-	// --erase-delay
-	struct Held {
-		Queue* q;
-		u64 id, sector, count, reads = 0;
-		double arrived, due;
-		unsigned n;
-		s16 status;
-		bool inside;
-	};
-	double erase_delay_ = -1;   // < 0: not this mode
-	std::vector<s16> erase_status_{BLKIF_RSP_OKAY};
-	std::vector<Held> held_;     // in arrival order: the same delay for each
-	bool offer_discard_ = false;
-	double t0_ = 0;
-	u64 reads_ = 0, writes_ = 0, discards_ = 0;
-	unsigned erases_ = 0, answered_ = 0;
+	SlowErase erase_;   // --erase-delay
 };
 
 void on_signal(int) { g_stop = 1; }
@@ -666,15 +576,9 @@ int main(int argc, char** argv)
 		if (a == "--domid" && v) { domid = static_cast<unsigned>(strtoul(argv[++i], nullptr, 0)); have_domid = true; }
 		else if (a == "--erase-delay" && v) erase_delay = strtod(argv[++i], nullptr);
 		else if (a == "--erase-status" && v) {
-			erase_status.clear();
-			std::string l = argv[++i];
-			for (size_t p = 0; p <= l.size();) {
-				const size_t e = std::min(l.find(',', p), l.size());
-				const std::string w = l.substr(p, e - p);
-				if (w == "okay") erase_status.push_back(BLKIF_RSP_OKAY);
-				else if (w == "error") erase_status.push_back(BLKIF_RSP_ERROR);
-				else { fprintf(stderr, "xb-hostile-back: --erase-status okay,error,...\n"); return 2; }
-				p = e + 1;
+			if (!SlowErase::parse_statuses(argv[++i], &erase_status)) {
+				fprintf(stderr, "xb-hostile-back: --erase-status okay,error,...\n");
+				return 2;
 			}
 		}
 		else if (a == "--seed" && v) seed = strtoull(argv[++i], nullptr, 0);
